@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from audit.models import AccessLog
+from cases.identifiers import Scheme
+from cases.models import (
+    Case,
+    CaseStatus,
+    ClosureReason,
+    DataSharingAgreement,
+    LawfulBasis,
+    Person,
+    RiskLevel,
+    Share,
+)
+
+
+class IdentifierSerializer(serializers.Serializer):
+    scheme = serializers.ChoiceField(choices=Scheme.choices)
+    value = serializers.CharField(max_length=64)
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    identifiers = serializers.SerializerMethodField()
+    display_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Person
+        fields = [
+            "id", "given_name", "family_name", "preferred_name", "display_name", "date_of_birth",
+            "date_of_birth_approximate", "gender", "pronouns", "language", "interpreter_needed",
+            "address_line_1", "address_line_2", "town", "postcode", "uprn", "identifiers", "version",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["id", "version", "created_at", "updated_at"]
+
+    def get_identifiers(self, person) -> list[dict[str, str]]:
+        # Another partner's local ids are theirs: show national identifiers and our own local ones.
+        actor = self.context.get("actor")
+        return [
+            {"scheme": i.scheme, "value": i.value}
+            for i in person.identifiers.all()
+            if i.issuer_id is None or (actor is not None and i.issuer_id == actor.partner.pk)
+        ]
+
+
+class PersonWriteSerializer(serializers.ModelSerializer):
+    identifiers = IdentifierSerializer(many=True, required=False)
+
+    class Meta:
+        model = Person
+        fields = [
+            "given_name", "family_name", "preferred_name", "date_of_birth", "date_of_birth_approximate",
+            "gender", "pronouns", "language", "interpreter_needed", "address_line_1", "address_line_2",
+            "town", "postcode", "uprn", "identifiers",
+        ]  # fmt: skip
+
+
+class PersonMatchRequestSerializer(serializers.Serializer):
+    given_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    family_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    identifiers = IdentifierSerializer(many=True, required=False)
+
+
+class PersonMatchSerializer(serializers.Serializer):
+    person = PersonSerializer()
+    score = serializers.FloatField()
+    reason = serializers.CharField()
+
+
+class PersonMatchResponseSerializer(serializers.Serializer):
+    results = PersonMatchSerializer(many=True)
+    hidden_matches = serializers.IntegerField(
+        help_text="Matches held by records you may not see: counted, never shown."
+    )
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    subject = serializers.PrimaryKeyRelatedField(read_only=True)
+    lead_partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    lead_practitioner = serializers.PrimaryKeyRelatedField(read_only=True)
+    household = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Case
+        fields = [
+            "id", "reference", "subject", "household", "lead_partner", "lead_practitioner", "status",
+            "closure_reason", "risk_level", "summary", "goals", "what_matters", "restricted", "review_date",
+            "version", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    subject = serializers.UUIDField(help_text="Person id (must be visible to you).")
+    household = serializers.ListField(child=serializers.UUIDField(), required=False, default=list)
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices, default=RiskLevel.MEDIUM)
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    goals = serializers.CharField(required=False, allow_blank=True, default="")
+    what_matters = serializers.CharField(required=False, allow_blank=True, default="")
+    review_date = serializers.DateField(required=False, allow_null=True)
+
+
+class CaseUpdateSerializer(serializers.Serializer):
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
+    summary = serializers.CharField(required=False, allow_blank=True)
+    goals = serializers.CharField(required=False, allow_blank=True)
+    what_matters = serializers.CharField(required=False, allow_blank=True)
+    review_date = serializers.DateField(required=False, allow_null=True)
+    lead_practitioner = serializers.UUIDField(required=False, allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class TransitionSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=CaseStatus.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    closure_reason = serializers.ChoiceField(
+        choices=ClosureReason.choices, required=False, default=""
+    )
+
+
+class ShareSerializer(serializers.ModelSerializer):
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agreement = serializers.PrimaryKeyRelatedField(read_only=True)
+    shared_by = serializers.SerializerMethodField()
+    active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Share
+        fields = [
+            "partner", "lawful_basis", "reason", "expires_at", "shared_by", "shared_at", "agreement",
+            "revoked_at", "active",
+        ]  # fmt: skip
+
+    def get_shared_by(self, share) -> str | None:
+        if share.shared_by_id:
+            return str(share.shared_by_id)
+        return f"client:{share.shared_by_client_id}" if share.shared_by_client_id else None
+
+
+class ShareCreateSerializer(serializers.Serializer):
+    partner = serializers.SlugField()
+    lawful_basis = serializers.ChoiceField(choices=LawfulBasis.choices)
+    reason = serializers.CharField(max_length=2000)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class AgreementSerializer(serializers.ModelSerializer):
+    parties = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+
+    class Meta:
+        model = DataSharingAgreement
+        fields = [
+            "id", "name", "parties", "purposes", "data_categories", "lawful_basis", "condition",
+            "retention_months", "starts_on", "review_date", "ends_on", "active", "updated_at",
+        ]  # fmt: skip
+
+
+class AccessLogSerializer(serializers.ModelSerializer):
+    user = serializers.PrimaryKeyRelatedField(read_only=True)
+    user_email = serializers.SerializerMethodField()
+    client = serializers.PrimaryKeyRelatedField(read_only=True)
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = AccessLog
+        fields = [
+            "id", "at", "user", "user_email", "client", "partner", "role", "channel", "action", "allowed",
+            "object_type", "object_id", "justification", "detail",
+        ]  # fmt: skip
+
+    def get_user_email(self, entry) -> str | None:
+        return entry.user.email if entry.user_id else None

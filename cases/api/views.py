@@ -1,0 +1,349 @@
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audit.models import AccessLog
+from cases import access, services
+from cases.api.serializers import (
+    AccessLogSerializer,
+    AgreementSerializer,
+    CaseCreateSerializer,
+    CaseSerializer,
+    CaseUpdateSerializer,
+    PersonMatchRequestSerializer,
+    PersonMatchResponseSerializer,
+    PersonSerializer,
+    PersonWriteSerializer,
+    ShareCreateSerializer,
+    ShareSerializer,
+    TransitionSerializer,
+)
+from cases.identifiers import Scheme
+from cases.matching import find_matches
+from cases.models import Case, CaseStatus, DataSharingAgreement, Person, RiskLevel, Share
+from core.api.concurrency import expected_version, with_etag
+from core.api.filters import UpdatedSinceFilterSet
+from core.api.pagination import CursorPagination
+from core.api.views import ActorMixin, VisibleListMixin
+from core.errors import NotFound, ValidationFailed
+from partners.models import Partner, User
+
+
+def _valid(serializer_class, data, **kwargs):
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class PersonFilter(UpdatedSinceFilterSet):
+    q = django_filters.CharFilter(
+        method="search", help_text="Name (any part) or an identifier value."
+    )
+
+    class Meta:
+        model = Person
+        fields: list[str] = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        terms = Q()
+        for word in value.split()[:4]:
+            terms &= (
+                Q(given_name__icontains=word)
+                | Q(family_name__icontains=word)
+                | Q(preferred_name__icontains=word)
+            )
+        return queryset.filter(
+            terms | Q(identifiers__value__iexact=value.replace(" ", ""))
+        ).distinct()
+
+
+class PeopleView(VisibleListMixin, generics.ListCreateAPIView):
+    model = Person
+    serializer_class = PersonSerializer
+    filterset_class = PersonFilter
+
+    def visible_queryset(self):
+        return access.persons_visible_to(self.actor).prefetch_related("identifiers")
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        access.log_person_access(self.actor, page, action="list")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=PersonWriteSerializer, responses={201: PersonSerializer})
+    def post(self, request, *args, **kwargs):
+        data = _valid(PersonWriteSerializer, request.data)
+        identifiers = data.pop("identifiers", [])
+        person = services.person_create(actor=self.actor, data=data, identifiers=identifiers)
+        body = PersonSerializer(person, context=self.get_serializer_context()).data
+        return with_etag(Response(body, status=status.HTTP_201_CREATED), person)
+
+
+class PersonDetailView(ActorMixin, APIView):
+    @extend_schema(responses=PersonSerializer)
+    def get(self, request, person_id):
+        person = access.person_get_for(self.actor, person_id)
+        return with_etag(
+            Response(PersonSerializer(person, context={"actor": self.actor}).data), person
+        )
+
+    @extend_schema(
+        request=PersonWriteSerializer,
+        responses=PersonSerializer,
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)],
+    )
+    def patch(self, request, person_id):
+        person = access.person_get_for(self.actor, person_id, log_as=None)
+        version = expected_version(request, person)
+        data = _valid(PersonWriteSerializer, request.data, partial=True)
+        identifiers = data.pop("identifiers", None)
+        person = services.person_update(
+            actor=self.actor,
+            person=person,
+            expected_version=version,
+            data=data,
+            identifiers=identifiers,
+        )
+        return with_etag(
+            Response(PersonSerializer(person, context={"actor": self.actor}).data), person
+        )
+
+
+class PersonByIdentifierView(ActorMixin, APIView):
+    @extend_schema(
+        request=PersonWriteSerializer,
+        responses={200: PersonSerializer, 201: PersonSerializer},
+        parameters=[
+            OpenApiParameter("scheme", str, OpenApiParameter.PATH, enum=Scheme.values),
+            OpenApiParameter(
+                "If-Match",
+                str,
+                OpenApiParameter.HEADER,
+                description="Required when the person exists.",
+            ),
+        ],
+        summary="Create or update the person holding this identifier",
+    )
+    def put(self, request, scheme, value):
+        data = _valid(PersonWriteSerializer, request.data, partial=True)
+        data.pop("identifiers", None)
+        version = None
+        if request.headers.get("If-Match"):
+            version = _if_match_version(request)
+        person, created = services.person_upsert_by_identifier(
+            actor=self.actor, scheme=scheme, value=value, data=data, expected_version=version
+        )
+        body = PersonSerializer(person, context={"actor": self.actor}).data
+        return with_etag(Response(body, status=201 if created else 200), person)
+
+
+def _if_match_version(request) -> int:
+    from core.api.concurrency import _ETAG
+    from core.errors import PreconditionFailed
+
+    match = _ETAG.match(request.headers["If-Match"])
+    if not match:
+        raise PreconditionFailed('If-Match must be an ETag you read, such as "3".')
+    return int(match.group(1))
+
+
+class PersonMatchesView(ActorMixin, APIView):
+    @extend_schema(request=PersonMatchRequestSerializer, responses=PersonMatchResponseSerializer)
+    def post(self, request):
+        data = _valid(PersonMatchRequestSerializer, request.data)
+        if not (data.get("identifiers") or (data.get("family_name") and data.get("date_of_birth"))):
+            raise ValidationFailed(
+                "Give at least one identifier, or a family name and a date of birth.",
+                fields={"identifiers": ["or family_name and date_of_birth"]},
+            )
+        matches, hidden = find_matches(
+            actor=self.actor,
+            given_name=data.get("given_name", ""),
+            family_name=data.get("family_name", ""),
+            date_of_birth=data.get("date_of_birth"),
+            identifiers=data.get("identifiers", []),
+        )
+        context = {"actor": self.actor}
+        results = [
+            {
+                "person": PersonSerializer(m.person, context=context).data,
+                "score": m.score,
+                "reason": m.reason,
+            }
+            for m in matches
+        ]
+        return Response({"results": results, "hidden_matches": hidden})
+
+
+class CaseFilter(UpdatedSinceFilterSet):
+    status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
+    risk_level = django_filters.ChoiceFilter(choices=RiskLevel.choices)
+    lead_partner = django_filters.CharFilter(field_name="lead_partner__slug")
+    subject = django_filters.UUIDFilter(field_name="subject_id")
+    q = django_filters.CharFilter(method="search", help_text="Reference, or the subject's name.")
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        terms = Q()
+        for word in value.split()[:4]:
+            terms &= (
+                Q(subject__given_name__icontains=word)
+                | Q(subject__family_name__icontains=word)
+                | Q(subject__preferred_name__icontains=word)
+            )
+        return queryset.filter(Q(reference__iexact=value) | terms)
+
+
+class CasesView(VisibleListMixin, generics.ListCreateAPIView):
+    model = Case
+    serializer_class = CaseSerializer
+    filterset_class = CaseFilter
+
+    def visible_queryset(self):
+        return access.cases_visible_to(self.actor).prefetch_related("household")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        access.log_case_list(self.actor, page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=CaseCreateSerializer, responses={201: CaseSerializer})
+    def post(self, request, *args, **kwargs):
+        data = _valid(CaseCreateSerializer, request.data)
+        subject = _visible_person(self.actor, data.pop("subject"), "subject")
+        household = [_visible_person(self.actor, pid, "household") for pid in data.pop("household")]
+        case = services.case_create(
+            actor=self.actor, subject=subject, household=household, data=data
+        )
+        return with_etag(Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED), case)
+
+
+def _visible_person(actor, person_id, field):
+    try:
+        return access.person_get_for(actor, person_id, log_as=None)
+    except NotFound:
+        raise ValidationFailed(
+            "No person you can see has that id.", fields={field: ["unknown person"]}
+        ) from None
+
+
+class CaseDetailView(ActorMixin, APIView):
+    @extend_schema(responses=CaseSerializer)
+    def get(self, request, case_id):
+        case = access.case_get_for(self.actor, case_id)
+        return with_etag(Response(CaseSerializer(case).data), case)
+
+    @extend_schema(
+        request=CaseUpdateSerializer,
+        responses=CaseSerializer,
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)],
+    )
+    def patch(self, request, case_id):
+        case = access.case_get_for(self.actor, case_id, access.CHANGE, log_as=None)
+        version = expected_version(request, case)
+        data = _valid(CaseUpdateSerializer, request.data)
+        reason = data.pop("reason", "")
+        if "lead_practitioner" in data and data["lead_practitioner"] is not None:
+            data["lead_practitioner"] = (
+                User.objects.filter(pk=data["lead_practitioner"])
+                .select_related("membership")
+                .first()
+            )
+            if data["lead_practitioner"] is None:
+                raise ValidationFailed(
+                    "No such user.", fields={"lead_practitioner": ["unknown user"]}
+                )
+        case = services.case_update(
+            actor=self.actor, case=case, expected_version=version, data=data, reason=reason
+        )
+        return with_etag(Response(CaseSerializer(case).data), case)
+
+
+class CaseTransitionView(ActorMixin, APIView):
+    @extend_schema(request=TransitionSerializer, responses=CaseSerializer)
+    def post(self, request, case_id):
+        case = access.case_get_for(self.actor, case_id, access.CHANGE, log_as=None)
+        data = _valid(TransitionSerializer, request.data)
+        case = services.case_transition(actor=self.actor, case=case, **data)
+        return with_etag(Response(CaseSerializer(case).data), case)
+
+
+class CaseSharesView(ActorMixin, APIView):
+    @extend_schema(responses=ShareSerializer(many=True))
+    def get(self, request, case_id):
+        case = access.case_get_for(self.actor, case_id, log_as="view_shares")
+        shares = Share.objects.filter(case=case).select_related("partner").order_by("shared_at")
+        return Response({"results": ShareSerializer(shares, many=True).data, "next": None})
+
+    @extend_schema(request=ShareCreateSerializer, responses={201: ShareSerializer})
+    def post(self, request, case_id):
+        case = access.case_get_for(self.actor, case_id, access.SHARE, log_as=None)
+        data = _valid(ShareCreateSerializer, request.data)
+        partner = Partner.objects.filter(slug=data.pop("partner")).first()
+        if partner is None:
+            raise ValidationFailed(
+                "There is no partner with that slug.", fields={"partner": ["unknown partner"]}
+            )
+        share = services.case_share(actor=self.actor, case=case, partner=partner, **data)
+        return Response(ShareSerializer(share).data, status=status.HTTP_201_CREATED)
+
+
+class CaseShareDetailView(ActorMixin, APIView):
+    @extend_schema(responses={204: OpenApiResponse(description="Share revoked")})
+    def delete(self, request, case_id, partner_slug):
+        case = access.case_get_for(self.actor, case_id, access.SHARE, log_as=None)
+        partner = Partner.objects.filter(slug=partner_slug).first()
+        if partner is None:
+            raise NotFound(f"This case is not shared with '{partner_slug}'.")
+        services.share_revoke(
+            actor=self.actor,
+            case=case,
+            partner=partner,
+            reason=request.query_params.get("reason", ""),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AccessLogPagination(CursorPagination):
+    ordering = ("-at", "-id")
+
+
+class CaseAccessLogView(VisibleListMixin, generics.ListAPIView):
+    model = AccessLog
+    serializer_class = AccessLogSerializer
+    pagination_class = AccessLogPagination
+    filter_backends: list = []
+
+    def visible_queryset(self):
+        case = access.case_for_access_log(self.actor, self.kwargs["case_id"])
+        return AccessLog.objects.filter(case_id=case.pk).select_related("user", "partner")
+
+
+class AgreementFilter(UpdatedSinceFilterSet):
+    class Meta:
+        model = DataSharingAgreement
+        fields = ["active", "lawful_basis"]
+
+
+class AgreementsView(VisibleListMixin, generics.ListAPIView):
+    """Agreements the caller's partner is party to. Not personal data, so not access-logged."""
+
+    model = DataSharingAgreement
+    serializer_class = AgreementSerializer
+    filterset_class = AgreementFilter
+
+    def visible_queryset(self):
+        return DataSharingAgreement.objects.filter(parties=self.actor.partner).prefetch_related(
+            "parties"
+        )

@@ -1,0 +1,382 @@
+"""Persons (subjects), cases, data sharing agreements, shares and the object permissions behind them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from cases.identifiers import Scheme
+
+
+class Versioned(models.Model):
+    """A version number for optimistic concurrency: the ETag, checked against If-Match on writes."""
+
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+
+class Person(Versioned):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    date_of_birth_approximate = models.BooleanField(default=False)
+    gender = models.CharField(max_length=50, blank=True)
+    pronouns = models.CharField(max_length=50, blank=True)
+    language = models.CharField(max_length=50, blank=True)
+    interpreter_needed = models.BooleanField(default=False)
+    address_line_1 = models.CharField(max_length=200, blank=True)
+    address_line_2 = models.CharField(max_length=200, blank=True)
+    town = models.CharField(max_length=100, blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    uprn = models.CharField("UPRN", max_length=12, blank=True)
+    created_by_partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["family_name", "given_name"]),
+            models.Index(fields=["date_of_birth"]),
+            models.Index(fields=["created_by_partner", "created_at"]),
+            models.Index(fields=["updated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name people use: their preferred name first."""
+        given = self.preferred_name or self.given_name
+        return f"{given} {self.family_name}".strip()
+
+
+class PersonIdentifier(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="identifiers")
+    scheme = models.CharField(max_length=10, choices=Scheme.choices)
+    value = models.CharField(max_length=64)
+    # Only `local` identifiers have an issuer: each partner's own ids are unique to that partner.
+    issuer = models.ForeignKey(
+        "partners.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "value"],
+                condition=Q(issuer__isnull=True),
+                name="unique_national_identifier",
+            ),
+            models.UniqueConstraint(
+                fields=["scheme", "issuer", "value"],
+                condition=Q(issuer__isnull=False),
+                name="unique_local_identifier",
+            ),
+            models.CheckConstraint(
+                condition=Q(scheme="local", issuer__isnull=False)
+                | (~Q(scheme="local") & Q(issuer__isnull=True)),
+                name="local_identifiers_have_an_issuer",
+            ),
+        ]
+        indexes = [models.Index(fields=["scheme", "value"])]
+
+    def __str__(self) -> str:
+        return f"{self.scheme}:{self.value}"
+
+
+class RelationshipKind(models.TextChoices):
+    PARENT = "parent", "Parent"
+    CARER = "carer", "Carer"
+    SIBLING = "sibling", "Sibling"
+    PARTNER = "partner", "Partner"
+    OTHER = "other", "Other"
+
+
+class Relationship(models.Model):
+    """`person` is the `kind` of `related_to` (e.g. person is the parent of related_to)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="relationships")
+    related_to = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="relationships_to"
+    )
+    kind = models.CharField(max_length=20, choices=RelationshipKind.choices)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "related_to", "kind"], name="unique_relationship"
+            ),
+            models.CheckConstraint(
+                condition=~Q(person=models.F("related_to")), name="relationship_not_to_self"
+            ),
+        ]
+
+
+class LawfulBasis(models.TextChoices):
+    CONSENT = "consent", "Consent (UK GDPR Art. 6(1)(a))"
+    PUBLIC_TASK = (
+        "public_task",
+        "Public task (UK GDPR Art. 6(1)(e)) with a DPA 2018 Sch. 1 condition",
+    )
+    LEGAL_OBLIGATION = "legal_obligation", "Legal obligation (UK GDPR Art. 6(1)(c))"
+    VITAL_INTERESTS = "vital_interests", "Vital interests (UK GDPR Art. 6(1)(d))"
+    CRIME_AND_DISORDER = (
+        "crime_and_disorder_s115",
+        "Crime and Disorder Act 1998 s115 with public task",
+    )
+    LAW_ENFORCEMENT = "law_enforcement", "Law enforcement processing (DPA 2018 Part 3)"
+
+
+class DataCategory(models.TextChoices):
+    PERSONAL = "personal", "Personal data"
+    SPECIAL_CATEGORY = "special_category", "Special category data (UK GDPR Art. 9)"
+    CRIMINAL_OFFENCE = "criminal_offence", "Criminal offence data (UK GDPR Art. 10)"
+
+
+class DataSharingAgreement(models.Model):
+    """What the ICO's data sharing code expects: every share relies on one."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200, unique=True)
+    parties = models.ManyToManyField("partners.Partner", related_name="agreements")
+    purposes = models.TextField(
+        default="Safeguarding children and young people and reducing serious violence."
+    )
+    data_categories = models.JSONField(default=list)
+    lawful_basis = models.CharField(
+        max_length=30, choices=LawfulBasis.choices, default=LawfulBasis.PUBLIC_TASK
+    )
+    condition = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The Art. 9 / DPA 2018 Schedule 1 condition, or the Part 3 basis.",
+    )
+    retention_months = models.PositiveIntegerField(default=72)
+    starts_on = models.DateField(default=timezone.localdate)
+    review_date = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseStatus(models.TextChoices):
+    REFERRED = "referred", "Referred"
+    SCREENING = "screening", "Screening"
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class ClosureReason(models.TextChoices):
+    NO_FURTHER_ACTION = "no_further_action", "No further action needed"
+    SUPPORT_COMPLETED = "support_completed", "Support completed"
+    TRANSFERRED = "transferred", "Transferred to another service"
+    MOVED_AWAY = "moved_away", "Moved out of the area"
+    DECLINED = "declined", "Support declined by the person"
+    OTHER = "other", "Other"
+
+
+class Case(Versioned):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=20, unique=True)
+    subject = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
+    household = models.ManyToManyField(Person, blank=True, related_name="household_cases")
+    lead_partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, related_name="led_cases"
+    )
+    lead_practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_cases",
+    )
+    status = models.CharField(
+        max_length=20, choices=CaseStatus.choices, default=CaseStatus.REFERRED
+    )
+    closure_reason = models.CharField(max_length=30, choices=ClosureReason.choices, blank=True)
+    risk_level = models.CharField(
+        max_length=10, choices=RiskLevel.choices, default=RiskLevel.MEDIUM
+    )
+    summary = models.TextField(blank=True)
+    # The person's voice, in their own words.
+    goals = models.TextField(blank=True)
+    what_matters = models.TextField(blank=True)
+    # A restricted case is visible only to the users named on it (user object permissions).
+    restricted = models.BooleanField(default=False)
+    review_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        permissions = [("share_case", "Can share the case with another partner")]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"]),
+            models.Index(fields=["lead_partner", "status"]),
+            models.Index(fields=["updated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class CaseReferenceCounter(models.Model):
+    """The last number issued per year, so references read VRU-2026-000123 and never repeat."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class CaseHistory(models.Model):
+    """Every change to a case record: what changed, from what, by whom. Never edited."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="history")
+    version = models.PositiveIntegerField()
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_by_client = models.ForeignKey(
+        "partners.ApiClient", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    changes = models.JSONField()  # {"field": [old, new]}
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["case", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "version"], name="unique_case_history_version")
+        ]
+
+
+class ConsentDecision(models.TextChoices):
+    GIVEN = "given", "Consent given"
+    REFUSED = "refused", "Consent refused"
+    WITHDRAWN = "withdrawn", "Consent withdrawn"
+    NOT_SOUGHT = "not_sought", "Not sought (another lawful basis applies)"
+
+
+class ConsentRecord(models.Model):
+    """The person's consent decisions and the lawful basis each piece of work relies on."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=20, choices=ConsentDecision.choices)
+    lawful_basis = models.CharField(max_length=30, choices=LawfulBasis.choices)
+    scope = models.CharField(max_length=300, help_text="What the decision covers, in plain words.")
+    given_by = models.CharField(
+        max_length=100, blank=True, help_text="The person, or who gave it for them."
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+
+
+class Share(models.Model):
+    """A lead partner's explicit decision to let another partner work the case."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="shares")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="shares")
+    agreement = models.ForeignKey(
+        DataSharingAgreement, on_delete=models.PROTECT, related_name="shares"
+    )
+    lawful_basis = models.CharField(max_length=30, choices=LawfulBasis.choices)
+    reason = models.TextField()
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    shared_by_client = models.ForeignKey(
+        "partners.ApiClient", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    shared_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoke_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["shared_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "partner"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_live_share_per_partner",
+            )
+        ]
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and (
+            self.expires_at is None or self.expires_at > timezone.now()
+        )
+
+
+class BreakGlassAccess(models.Model):
+    """Emergency access to a case not shared with the user's partner: a reason, a time limit, a notice."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="break_glass")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    opened_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-opened_at"]
+
+
+# Guardian's direct foreign-key permission models: listing visible cases is one indexed join.
+# `expires_at` mirrors a share's (or break-glass) expiry so it takes effect the moment it passes.
+class CaseGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        abstract = False
+        indexes = [models.Index(fields=["group", "permission", "content_object"])]
+
+
+class CaseUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        abstract = False
+        indexes = [models.Index(fields=["user", "permission", "content_object"])]

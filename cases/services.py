@@ -1,0 +1,516 @@
+"""Writes for persons, cases, shares and agreements. One transaction each; the access log is
+written in the same transaction as the change it records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from audit.services import Access, access_record
+from cases import access
+from cases.identifiers import InvalidIdentifier, Scheme, normalise
+from cases.models import (
+    Case,
+    CaseHistory,
+    CaseReferenceCounter,
+    CaseStatus,
+    ClosureReason,
+    DataSharingAgreement,
+    LawfulBasis,
+    Person,
+    PersonIdentifier,
+    Relationship,
+    Share,
+)
+from core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from partners.actor import Actor
+from partners.models import Partner, Role
+
+PERSON_FIELDS = (
+    "given_name", "family_name", "preferred_name", "date_of_birth", "date_of_birth_approximate", "gender",
+    "pronouns", "language", "interpreter_needed", "address_line_1", "address_line_2", "town", "postcode", "uprn",
+)  # fmt: skip
+CASE_FIELDS = ("summary", "risk_level", "goals", "what_matters", "review_date", "lead_practitioner")
+
+# Which status may follow which. Closing needs a closure reason; reopening a closed case is allowed.
+TRANSITIONS: dict[str, set[str]] = {
+    CaseStatus.REFERRED: {CaseStatus.SCREENING, CaseStatus.OPEN, CaseStatus.CLOSED},
+    CaseStatus.SCREENING: {CaseStatus.OPEN, CaseStatus.CLOSED},
+    CaseStatus.OPEN: {CaseStatus.CLOSED},
+    CaseStatus.CLOSED: {CaseStatus.OPEN},
+}
+
+
+def _clean_identifiers(
+    actor: Actor, identifiers: Iterable[dict]
+) -> list[tuple[str, str, Partner | None]]:
+    cleaned, errors = [], {}
+    for index, item in enumerate(identifiers):
+        scheme, value = item.get("scheme", ""), item.get("value", "")
+        try:
+            cleaned.append(
+                (
+                    scheme,
+                    normalise(scheme, value),
+                    actor.partner if scheme == Scheme.LOCAL else None,
+                )
+            )
+        except InvalidIdentifier as exc:
+            errors[
+                f"identifiers.{index}.value"
+                if scheme in Scheme.values
+                else f"identifiers.{index}.scheme"
+            ] = [str(exc)]
+    if errors:
+        raise ValidationFailed("An identifier is not valid.", fields=errors)
+    return cleaned
+
+
+def _identifier_holder(scheme: str, value: str, issuer: Partner | None) -> Person | None:
+    found = (
+        PersonIdentifier.objects.filter(scheme=scheme, value=value, issuer=issuer)
+        .select_related("person")
+        .first()
+    )
+    return found.person if found else None
+
+
+def _attach_identifiers(actor: Actor, person: Person, cleaned) -> bool:
+    """Add identifiers the person does not have yet. An identifier held by someone else is a conflict;
+    the message does not say who holds it (the caller may not be allowed to see them)."""
+    added = False
+    for scheme, value, issuer in cleaned:
+        holder = _identifier_holder(scheme, value, issuer)
+        if holder is None:
+            PersonIdentifier.objects.create(
+                person=person, scheme=scheme, value=value, issuer=issuer
+            )
+            added = True
+        elif holder.pk != person.pk:
+            raise Conflict(
+                f"The {Scheme(scheme).label} {value} is already recorded for another person. "
+                "Check for a duplicate with POST /api/v1/people/matches before adding it.",
+                code="identifier_in_use",
+                fields={"identifiers": [f"{scheme}:{value} is already in use"]},
+            )
+    return added
+
+
+def _validate_person(data: dict[str, Any]) -> None:
+    errors = {}
+    for name in ("given_name", "family_name"):
+        if name in data and not str(data[name] or "").strip():
+            errors[name] = ["This field may not be blank."]
+    dob = data.get("date_of_birth")
+    if isinstance(dob, date) and dob > timezone.localdate():
+        errors["date_of_birth"] = ["A date of birth cannot be in the future."]
+    if errors:
+        raise ValidationFailed("Some fields are not valid.", fields=errors)
+
+
+@transaction.atomic
+def person_create(
+    *, actor: Actor, data: dict[str, Any], identifiers: Iterable[dict] = ()
+) -> Person:
+    """A new person record, created by (and so visible to) the actor's partner."""
+    cleaned = _clean_identifiers(actor, identifiers)
+    _validate_person({"given_name": "", "family_name": "", **data})
+    person = Person.objects.create(
+        created_by_partner=actor.partner, **{k: v for k, v in data.items() if k in PERSON_FIELDS}
+    )
+    _attach_identifiers(actor, person, cleaned)
+    access.log_person_access(actor, [person], action="create")
+    return person
+
+
+@transaction.atomic
+def person_update(
+    *,
+    actor: Actor,
+    person: Person,
+    expected_version: int,
+    data: dict[str, Any],
+    identifiers: Iterable[dict] | None = None,
+) -> Person:
+    """Update only if nobody else has since: the version must still be the one the caller read."""
+    _validate_person(data)
+    changes = {k: v for k, v in data.items() if k in PERSON_FIELDS and getattr(person, k) != v}
+    cleaned = _clean_identifiers(actor, identifiers or ())
+    updated = Person.objects.filter(pk=person.pk, version=expected_version).update(
+        version=F("version") + 1, updated_at=timezone.now(), **changes
+    )
+    if updated != 1:
+        raise PreconditionFailed(
+            "This person has been changed since you read it. Fetch it again and reapply your change."
+        )
+    _attach_identifiers(actor, person, cleaned)
+    person.refresh_from_db()
+    access.log_person_access(actor, [person], action="update")
+    return person
+
+
+@transaction.atomic
+def person_upsert_by_identifier(
+    *, actor: Actor, scheme: str, value: str, data: dict[str, Any], expected_version: int | None
+) -> tuple[Person, bool]:
+    """PUT by identifier: create (the identifier is attached) or update the person holding it."""
+    [(scheme, value, issuer)] = _clean_identifiers(actor, [{"scheme": scheme, "value": value}])
+    holder = _identifier_holder(scheme, value, issuer)
+    if holder is None:
+        return person_create(
+            actor=actor, data=data, identifiers=[{"scheme": scheme, "value": value}]
+        ), True
+    person = access.person_get_for(actor, holder.pk, log_as=None)
+    if expected_version is None:
+        from core.errors import PreconditionRequired
+
+        raise PreconditionRequired(
+            "This person already exists: send If-Match with the ETag you last read."
+        )
+    return person_update(
+        actor=actor, person=person, expected_version=expected_version, data=data
+    ), False
+
+
+@transaction.atomic
+def relationship_add(
+    *, actor: Actor, person: Person, related_to: Person, kind: str, note: str = ""
+) -> Relationship:
+    if person.pk == related_to.pk:
+        raise ValidationFailed(
+            "A person cannot be related to themselves.", fields={"related_to": ["same person"]}
+        )
+    relationship, _ = Relationship.objects.get_or_create(
+        person=person, related_to=related_to, kind=kind, defaults={"note": note}
+    )
+    access.log_person_access(actor, [person, related_to], action="relate")
+    return relationship
+
+
+def _next_reference(now: datetime) -> str:
+    counter, _ = CaseReferenceCounter.objects.select_for_update().get_or_create(year=now.year)
+    CaseReferenceCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
+    counter.refresh_from_db()
+    return f"VRU-{now.year}-{counter.last:06d}"
+
+
+def _record_history(case: Case, actor: Actor, changes: dict, reason: str = "") -> None:
+    CaseHistory.objects.create(
+        case=case,
+        version=case.version,
+        changed_by=actor.user,
+        changed_by_client=actor.client,
+        partner=actor.partner,
+        changes=changes,
+        reason=reason,
+    )
+
+
+def _jsonable(value):
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if hasattr(value, "pk"):
+        return str(value.pk)
+    return value
+
+
+def _check_lead_practitioner(actor: Actor, user) -> None:
+    if user is None:
+        return
+    membership = getattr(user, "membership", None)
+    if membership is None or membership.partner_id != actor.partner.pk or not user.is_active:
+        raise ValidationFailed(
+            "The lead practitioner must be an active member of the lead partner.",
+            fields={"lead_practitioner": ["invalid"]},
+        )
+
+
+@transaction.atomic
+def case_create(
+    *,
+    actor: Actor,
+    subject: Person,
+    data: dict[str, Any] | None = None,
+    household: Iterable[Person] = (),
+    status: str = CaseStatus.REFERRED,
+) -> Case:
+    """The actor's partner becomes the lead and holds view, change and share permissions."""
+    if not access.reads_case_content(actor) or actor.role == Role.COORDINATOR:
+        raise Forbidden("Your role cannot open cases.")
+    data = {k: v for k, v in (data or {}).items() if k in CASE_FIELDS}
+    if (
+        "lead_practitioner" not in data
+        and actor.user is not None
+        and actor.role == Role.PRACTITIONER
+    ):
+        data["lead_practitioner"] = actor.user
+    _check_lead_practitioner(actor, data.get("lead_practitioner"))
+    now = timezone.now()
+    case = Case.objects.create(
+        reference=_next_reference(now),
+        subject=subject,
+        lead_partner=actor.partner,
+        status=status,
+        **data,
+    )
+    if household:
+        case.household.set(household)
+    access.grant_partner(case, actor.partner, access.LEAD_PERMISSIONS)
+    _record_history(case, actor, {"created": [None, case.reference], "status": [None, status]})
+    access_record(
+        actor=actor,
+        action="create",
+        accesses=[
+            Access(
+                "case", case.pk, case_id=case.pk, person_id=subject.pk, justification="lead partner"
+            )
+        ],
+    )
+    return case
+
+
+@transaction.atomic
+def case_update(
+    *, actor: Actor, case: Case, expected_version: int, data: dict[str, Any], reason: str = ""
+) -> Case:
+    """Only the lead partner changes the case record; every change is kept in its history."""
+    data = {k: v for k, v in data.items() if k in CASE_FIELDS}
+    if "lead_practitioner" in data:
+        _check_lead_practitioner(actor, data["lead_practitioner"])
+    changes = {
+        k: [_jsonable(getattr(case, k)), _jsonable(v)]
+        for k, v in data.items()
+        if getattr(case, k) != v
+    }
+    updated = Case.objects.filter(pk=case.pk, version=expected_version).update(
+        version=F("version") + 1, updated_at=timezone.now(), **data
+    )
+    if updated != 1:
+        raise PreconditionFailed(
+            "This case has been changed since you read it. Fetch it again and reapply your change."
+        )
+    case.refresh_from_db()
+    _record_history(case, actor, changes, reason)
+    access_record(
+        actor=actor,
+        action="update",
+        accesses=[
+            Access(
+                "case",
+                case.pk,
+                case_id=case.pk,
+                person_id=case.subject_id,
+                justification="lead partner",
+            )
+        ],
+        detail={"fields": sorted(changes)},
+    )
+    return case
+
+
+@transaction.atomic
+def case_transition(
+    *, actor: Actor, case: Case, to: str, reason: str = "", closure_reason: str = ""
+) -> Case:
+    """Moves along the status workflow only; anything else is a conflict with the current state."""
+    if to not in CaseStatus.values:
+        raise ValidationFailed(
+            f"'{to}' is not a case status; use one of: {', '.join(CaseStatus.values)}.",
+            fields={"to": ["invalid"]},
+        )
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if to not in TRANSITIONS[locked.status]:
+        allowed = ", ".join(sorted(TRANSITIONS[locked.status]))
+        raise Conflict(
+            f"A {locked.status} case cannot move to {to}. From {locked.status} it can move to: {allowed}.",
+            code="illegal_transition",
+        )
+    fields: dict[str, Any] = {"status": to}
+    if to == CaseStatus.CLOSED:
+        if closure_reason not in ClosureReason.values:
+            raise ValidationFailed(
+                f"Closing a case needs a closure_reason: one of {', '.join(ClosureReason.values)}.",
+                fields={"closure_reason": ["required"]},
+            )
+        fields["closure_reason"] = closure_reason
+    else:
+        fields["closure_reason"] = ""
+    changes = {k: [getattr(locked, k), v] for k, v in fields.items() if getattr(locked, k) != v}
+    Case.objects.filter(pk=case.pk).update(
+        version=F("version") + 1, updated_at=timezone.now(), **fields
+    )
+    locked.refresh_from_db()
+    _record_history(locked, actor, changes, reason)
+    access_record(
+        actor=actor,
+        action="transition",
+        accesses=[
+            Access(
+                "case",
+                locked.pk,
+                case_id=locked.pk,
+                person_id=locked.subject_id,
+                justification="lead partner",
+            )
+        ],
+        detail={"to": to, "reason": reason[:200]},
+    )
+    return locked
+
+
+def agreement_covering(
+    lead: Partner, partner: Partner, on: date | None = None
+) -> DataSharingAgreement | None:
+    on = on or timezone.localdate()
+    return (
+        DataSharingAgreement.objects.filter(active=True, starts_on__lte=on, parties=lead)
+        .filter(parties=partner)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+        .order_by("-starts_on")
+        .first()
+    )
+
+
+@transaction.atomic
+def case_share(
+    *,
+    actor: Actor,
+    case: Case,
+    partner: Partner,
+    lawful_basis: str,
+    reason: str,
+    expires_at: datetime | None = None,
+) -> Share:
+    """The lead partner shares with another partner, relying on an active data sharing agreement
+    that covers both. The share's expiry is copied to the permission so it ends on time."""
+    if partner.pk == case.lead_partner_id:
+        raise ValidationFailed(
+            "The lead partner already has the case.", fields={"partner": ["is the lead partner"]}
+        )
+    if not partner.active:
+        raise ValidationFailed(
+            f"Partner '{partner.slug}' is not active.", fields={"partner": ["inactive"]}
+        )
+    if lawful_basis not in LawfulBasis.values:
+        raise ValidationFailed(
+            f"'{lawful_basis}' is not a lawful basis; use one of: {', '.join(LawfulBasis.values)}.",
+            fields={"lawful_basis": ["invalid"]},
+        )
+    if not reason.strip():
+        raise ValidationFailed("Say why the case is being shared.", fields={"reason": ["required"]})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationFailed(
+            "The expiry must be in the future.", fields={"expires_at": ["in the past"]}
+        )
+    agreement = agreement_covering(case.lead_partner, partner)
+    if agreement is None:
+        raise Conflict(
+            f"There is no active data sharing agreement between {case.lead_partner.name} ({case.lead_partner.slug}) "
+            f"and {partner.name} ({partner.slug}). Ask your information governance lead to record one before sharing.",
+            code="no_agreement",
+        )
+    Share.objects.filter(case=case, partner=partner, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=actor.user, revoke_reason="replaced by a new share"
+    )
+    try:
+        with transaction.atomic():
+            share = Share.objects.create(
+                case=case, partner=partner, agreement=agreement, lawful_basis=lawful_basis, reason=reason.strip(),
+                shared_by=actor.user, shared_by_client=actor.client, expires_at=expires_at,
+            )  # fmt: skip
+    except IntegrityError:
+        raise Conflict(
+            "This case was shared with that partner at the same moment; fetch the shares again."
+        ) from None
+    access.grant_partner(case, partner, (access.VIEW,), expires_at=expires_at)
+    Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+    access_record(
+        actor=actor,
+        action="share",
+        accesses=[
+            Access(
+                "case",
+                case.pk,
+                case_id=case.pk,
+                person_id=case.subject_id,
+                justification="lead partner",
+            )
+        ],
+        detail={
+            "partner": partner.slug,
+            "agreement": str(agreement.pk),
+            "lawful_basis": lawful_basis,
+        },
+    )
+    return share
+
+
+@transaction.atomic
+def share_revoke(*, actor: Actor, case: Case, partner: Partner, reason: str = "") -> Share:
+    """Revocation takes effect at once: the permission row goes in the same transaction."""
+    share = Share.objects.filter(case=case, partner=partner, revoked_at__isnull=True).first()
+    if share is None:
+        raise NotFound(f"This case is not shared with '{partner.slug}'.")
+    Share.objects.filter(pk=share.pk).update(
+        revoked_at=timezone.now(), revoked_by=actor.user, revoke_reason=reason
+    )
+    access.revoke_partner(case, partner)
+    Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+    access_record(
+        actor=actor,
+        action="unshare",
+        accesses=[
+            Access(
+                "case",
+                case.pk,
+                case_id=case.pk,
+                person_id=case.subject_id,
+                justification="lead partner",
+            )
+        ],
+        detail={"partner": partner.slug},
+    )
+    share.refresh_from_db()
+    return share
+
+
+@transaction.atomic
+def agreement_create(
+    *,
+    name: str,
+    parties: Iterable[Partner],
+    lawful_basis: str = LawfulBasis.PUBLIC_TASK,
+    review_date: date,
+    purposes: str | None = None,
+    data_categories: Iterable[str] = ("personal", "special_category", "criminal_offence"),
+    condition: str = "",
+    retention_months: int = 72,
+) -> DataSharingAgreement:
+    """An agreement needs at least two parties and a lawful basis from the published list."""
+    parties = list(parties)
+    if len({p.pk for p in parties}) < 2:
+        raise ValidationFailed("An agreement needs at least two partner parties.")
+    if lawful_basis not in LawfulBasis.values:
+        raise ValidationFailed(
+            f"'{lawful_basis}' is not a lawful basis; use one of: {', '.join(LawfulBasis.values)}."
+        )
+    from cases.models import DataCategory
+
+    categories = list(data_categories)
+    unknown = set(categories) - set(DataCategory.values)
+    if unknown:
+        raise ValidationFailed(f"Unknown data categories: {', '.join(sorted(unknown))}.")
+    if DataSharingAgreement.objects.filter(name=name).exists():
+        raise Conflict(f"An agreement called '{name}' already exists.")
+    agreement = DataSharingAgreement.objects.create(
+        name=name, lawful_basis=lawful_basis, review_date=review_date, data_categories=categories,
+        condition=condition, retention_months=retention_months,
+        **({"purposes": purposes} if purposes else {}),
+    )  # fmt: skip
+    agreement.parties.set(parties)
+    return agreement

@@ -1,0 +1,33 @@
+"""ETag / If-Match: every record has a version; updates must name the version they were based on."""
+
+from __future__ import annotations
+
+import re
+
+from rest_framework.response import Response
+
+from core.errors import PreconditionFailed, PreconditionRequired
+
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
+
+
+def expected_version(request, instance) -> int:
+    """The version the caller read, from If-Match: 428 when missing, 412 when not current."""
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired(
+            "Send If-Match with the ETag from your last read of this record, so a concurrent change is not overwritten."
+        )
+    if header.strip() == "*":
+        return instance.version
+    match = _ETAG.match(header)
+    if not match or int(match.group(1)) != instance.version:
+        raise PreconditionFailed(
+            "This record has changed since you read it. Fetch it again and reapply your change."
+        )
+    return instance.version
+
+
+def with_etag(response: Response, instance) -> Response:
+    response["ETag"] = instance.etag
+    return response

@@ -1,0 +1,30 @@
+from django.db import transaction
+
+from core.management.base import ServiceCommand
+from partners.demo import DEMO_PASSWORD, seed_partners
+
+
+class Command(ServiceCommand):
+    help = "Load the demo partnership (idempotent) and print the demo logins."
+
+    def run(self, *args, **options):
+        with transaction.atomic():
+            logins = seed_partners()
+            extra = []
+            for seeder in _domain_seeders():
+                extra.extend(seeder() or [])
+        self.stdout.write("Demo partnership loaded. Sign in at http://localhost:8000/ with:")
+        self.stdout.write(f"  {'email':32} {'role':13} partner")
+        for email, _name, partner, role in logins:
+            self.stdout.write(f"  {email:32} {role:13} {partner}")
+        self.stdout.write(f"  password for every demo user: {DEMO_PASSWORD}")
+        for line in extra:
+            self.stdout.write(line)
+
+
+def _domain_seeders():
+    """Each domain adds its own demo data; imported late so the apps stay independent."""
+    from cases.demo import seed_cases
+    from programmes.demo import seed_programmes
+
+    return [seed_programmes, seed_cases]

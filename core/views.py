@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from core.api.errors import error_body
+from partners.actor import request_actor
+
+
+@login_required
+def home(request):
+    return render(request, "core/home.html", {"actor": request_actor(request)})
+
+
+def not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(404, "Not found."), status=404)
+    return render(request, "core/404.html", status=404)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body(
+                500, "Something went wrong on our side. It has been logged.", code="server_error"
+            ),
+            status=500,
+        )
+    return render(request, "core/500.html", status=500)

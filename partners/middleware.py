@@ -1,0 +1,50 @@
+"""Session rules: an idle timeout, an absolute lifetime, and two-factor before anything else."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+
+_STARTED = "vru_session_started"
+_SEEN = "vru_session_seen"
+# Pages an unverified (password-only) user may reach while finishing two-factor.
+_TWO_FACTOR_OPEN = ("/login/", "/logout/", "/account/two-factor/", "/static/", "/healthz", "/api/")
+
+
+class SessionLifetimeMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            started = request.session.setdefault(_STARTED, now)
+            seen = request.session.get(_SEEN, now)
+            expired = (now - seen > settings.SESSION_IDLE_TIMEOUT) or (
+                now - started > settings.SESSION_ABSOLUTE_LIFETIME
+            )
+            if expired:
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return self.get_response(request)
+                return redirect(f"{settings.LOGIN_URL}?timeout=1&next={request.path}")
+            # Writing the session on every request costs a query; once a minute is precise enough.
+            if now - seen >= 60 or _SEEN not in request.session:
+                request.session[_SEEN] = now
+            if self._needs_second_factor(user) and not request.path.startswith(_TWO_FACTOR_OPEN):
+                return redirect("partners:two-factor")
+        return self.get_response(request)
+
+    @staticmethod
+    def _needs_second_factor(user) -> bool:
+        if user.is_verified():
+            return False
+        if settings.OTP_REQUIRED:
+            return True
+        from django_otp import user_has_device
+
+        return user_has_device(user)

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from partners.views import healthz
+
+api_v1 = [
+    path("", include("partners.api.urls")),
+    path("", include("cases.api.urls")),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include(api_v1)),
+    path("", include("partners.urls")),
+    path("", include("core.urls")),
+]
+
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"
