@@ -60,6 +60,10 @@ class AccessLog(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["user", "at"]), models.Index(fields=["partner", "at"])]
 
+    def __str__(self) -> str:
+        who = self.user_id or self.client_id
+        return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.object_type} {self.object_id}"
+
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AppendOnlyError("The access log is append-only.")
@@ -67,7 +71,3 @@ class AccessLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("The access log is append-only.")
-
-    def __str__(self) -> str:
-        who = self.user_id or self.client_id
-        return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.object_type} {self.object_id}"

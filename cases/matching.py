@@ -35,10 +35,7 @@ def _dob_candidates(dob: date) -> Q:
     # Same date, or day and month swapped (a common transcription slip).
     q = Q(date_of_birth=dob)
     if dob.day <= 12 and dob.day != dob.month:
-        try:
-            q |= Q(date_of_birth=dob.replace(month=dob.day, day=dob.month))
-        except ValueError:
-            pass
+        q |= Q(date_of_birth=dob.replace(month=dob.day, day=dob.month))
     return q | Q(date_of_birth_approximate=True, date_of_birth__year=dob.year)
 
 

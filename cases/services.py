@@ -27,6 +27,7 @@ from cases.models import (
     Relationship,
     Share,
 )
+from core.changes import record_change
 from core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from partners.actor import Actor
 from partners.models import Partner, Role
@@ -125,6 +126,7 @@ def person_create(
     )
     _attach_identifiers(actor, person, cleaned)
     access.log_person_access(actor, [person], action="create")
+    record_change("person", person.pk, "created", person_id=person.pk)
     return person
 
 
@@ -151,6 +153,7 @@ def person_update(
     _attach_identifiers(actor, person, cleaned)
     person.refresh_from_db()
     access.log_person_access(actor, [person], action="update")
+    record_change("person", person.pk, "updated", person_id=person.pk)
     return person
 
 
@@ -262,6 +265,7 @@ def case_create(
         case.household.set(household)
     access.grant_partner(case, actor.partner, access.LEAD_PERMISSIONS)
     _record_history(case, actor, {"created": [None, case.reference], "status": [None, status]})
+    record_change("case", case.pk, "created", case_id=case.pk, person_id=subject.pk)
     access_record(
         actor=actor,
         action="create",
@@ -296,6 +300,7 @@ def case_update(
         )
     case.refresh_from_db()
     _record_history(case, actor, changes, reason)
+    record_change("case", case.pk, "updated", case_id=case.pk, person_id=case.subject_id)
     access_record(
         actor=actor,
         action="update",
@@ -346,6 +351,7 @@ def case_transition(
     )
     locked.refresh_from_db()
     _record_history(locked, actor, changes, reason)
+    record_change("case", locked.pk, "updated", case_id=locked.pk, person_id=locked.subject_id)
     access_record(
         actor=actor,
         action="transition",
@@ -429,6 +435,8 @@ def case_share(
         ) from None
     access.grant_partner(case, partner, (access.VIEW,), expires_at=expires_at)
     Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+    # The new partner sees the case (and its subject) appear in its feed.
+    record_change("case", case.pk, "updated", case_id=case.pk, person_id=case.subject_id)
     access_record(
         actor=actor,
         action="share",
@@ -461,6 +469,14 @@ def share_revoke(*, actor: Actor, case: Case, partner: Partner, reason: str = ""
     )
     access.revoke_partner(case, partner)
     Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+    record_change(
+        "case",
+        case.pk,
+        "revoked",
+        case_id=case.pk,
+        person_id=case.subject_id,
+        audience_partner=partner,
+    )
     access_record(
         actor=actor,
         action="unshare",

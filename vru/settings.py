@@ -69,7 +69,11 @@ INSTALLED_APPS = [
     "partners",
     "audit",
     "cases",
+    "casework",
     "programmes",
+    "followups",
+    "sync",
+    "web",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,10 @@ from partners.views import healthz
 api_v1 = [
     path("", include("partners.api.urls")),
     path("", include("cases.api.urls")),
+    path("", include("casework.api.urls")),
+    path("", include("programmes.api.urls")),
+    path("", include("followups.api.urls")),
+    path("", include("sync.api.urls")),
 ]
 
 urlpatterns = [
@@ -16,6 +20,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
     path("", include("partners.urls")),
+    path("", include("web.urls")),
     path("", include("core.urls")),
 ]
 

@@ -25,6 +25,10 @@ class Command(ServiceCommand):
 def _domain_seeders():
     """Each domain adds its own demo data; imported late so the apps stay independent."""
     from cases.demo import seed_cases
+    from casework.demo import seed_casework
+    from followups.demo import seed_followups
     from programmes.demo import seed_programmes
+    from sync.demo import seed_sync
+    from web.demo import seed_web
 
-    return [seed_programmes, seed_cases]
+    return [seed_cases, seed_programmes, seed_casework, seed_followups, seed_sync, seed_web]
