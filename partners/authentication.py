@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
@@ -9,6 +11,8 @@ from rest_framework import authentication, exceptions
 
 from partners.models import ApiClient, PersonalToken
 from partners.tokens import CLIENT_PREFIX, PERSONAL_PREFIX, hash_token
+
+LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
 class ClientPrincipal:
@@ -47,6 +51,12 @@ def _refuse(request, message: str):
     raise exceptions.AuthenticationFailed(message)
 
 
+def _touch(model, record, now) -> None:
+    """Record when a token was last used, at most every few minutes: not a write per request."""
+    if record.last_used_at is None or now - record.last_used_at > LAST_USED_RESOLUTION:
+        model.objects.filter(pk=record.pk).update(last_used_at=now)
+
+
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
@@ -70,7 +80,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             client = ApiClient.objects.select_related("partner").filter(token_hash=digest).first()
             if client is None or not client.usable:
                 _refuse(request, "This token is not valid, or has been revoked.")
-            ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+            _touch(ApiClient, client, now)
             return ClientPrincipal(client), client
         if token.startswith(PERSONAL_PREFIX):
             record = (
@@ -84,7 +94,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
                 _refuse(request, "This token has expired.")
             if not record.user.is_active:
                 _refuse(request, "This account is disabled.")
-            PersonalToken.objects.filter(pk=record.pk).update(last_used_at=now)
+            _touch(PersonalToken, record, now)
             return record.user, record
         _refuse(request, "This token is not valid, or has been revoked.")
         return None
