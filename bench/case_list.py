@@ -27,6 +27,7 @@ import django
 
 django.setup()
 
+from django.contrib.auth.models import Permission  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -153,8 +154,7 @@ SELECT c.id, c.reference, c.subject_id, c.lead_partner_id, c.status, c.risk_leve
 FROM cases_case c
 WHERE NOT c.restricted AND EXISTS (
     SELECT 1 FROM cases_casegroupobjectpermission g
-    JOIN auth_permission ap ON ap.id = g.permission_id AND ap.codename = 'view_case'
-    WHERE g.content_object_id = c.id AND g.group_id = %s AND (g.expires_at IS NULL OR g.expires_at > now()))
+    WHERE g.content_object_id = c.id AND g.group_id = %s AND g.permission_id = %s AND (g.expires_at IS NULL OR g.expires_at > now()))
   AND (%s::timestamptz IS NULL OR c.created_at < %s::timestamptz)
 ORDER BY c.created_at DESC, c.id DESC
 LIMIT %s
@@ -197,6 +197,7 @@ def main() -> None:
 
     user = User.objects.get(email="u0@bench.example")
     group_id = user.membership.partner.group_id
+    view_id = Permission.objects.get(codename="view_case", content_type__app_label="cases").pk
     _, token = personal_token_issue(user=user)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
 
@@ -208,7 +209,8 @@ def main() -> None:
         )
         visible = cur.fetchone()[0]
         cur.execute(
-            RAW_PAGE.replace("LIMIT %s", "OFFSET %s LIMIT 1"), [group_id, None, None, visible // 2]
+            RAW_PAGE.replace("LIMIT %s", "OFFSET %s LIMIT 1"),
+            [group_id, view_id, None, None, visible // 2],
         )
         deep_position = cur.fetchone()[-1]
     print(
@@ -237,7 +239,7 @@ def main() -> None:
     def raw(position):
         def run():
             with connection.cursor() as cur:
-                cur.execute(RAW_PAGE, [group_id, position, position, PAGE + 1])
+                cur.execute(RAW_PAGE, [group_id, view_id, position, position, PAGE + 1])
                 cur.fetchall()
 
         return run
@@ -246,7 +248,7 @@ def main() -> None:
         with connection.cursor() as cur:
             cur.execute(
                 RAW_PAGE.replace("AND (%s::timestamptz", "AND c.id = %s AND (%s::timestamptz"),
-                [group_id, detail_id, None, None, 1],
+                [group_id, view_id, detail_id, None, None, 1],
             )
             cur.fetchall()
 

@@ -211,7 +211,11 @@ class CasesView(VisibleListMixin, generics.ListCreateAPIView):
     filterset_class = CaseFilter
 
     def visible_queryset(self):
-        return access.cases_visible_to(self.actor).select_related("lead_partner").prefetch_related("household")
+        return (
+            access.cases_visible_to(self.actor)
+            .select_related("lead_partner")
+            .prefetch_related("household")
+        )
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
