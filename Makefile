@@ -15,9 +15,12 @@ format:
 	uv run --frozen ruff format .
 	uv run --frozen ruff check --fix .
 
-# Every bench/*.py in turn; nothing to do while there are none.
+# Every bench/*.py in turn, each beside its own throwaway PostgreSQL and Redis (DATABASE_URL points
+# at that PostgreSQL; the benchmarks generate data). Nothing to do while there are none.
 bench:
 	@set -e; for f in bench/*.py; do \
 		[ -e "$$f" ] || { echo "bench: no bench/*.py yet"; break; }; \
-		echo "== $$f"; uv run --frozen python "$$f"; \
+		echo "== $$f"; \
+		DJANGO_ENV=test uv run --frozen python scripts/with-test-services.py -- \
+			sh -c 'DATABASE_URL=$$TEST_POSTGRES_URL exec uv run --frozen python "$$0"' "$$f"; \
 	done

@@ -20,6 +20,7 @@ from cases.models import (
     CaseReferenceCounter,
     CaseStatus,
     ClosureReason,
+    ConsentRecord,
     DataSharingAgreement,
     LawfulBasis,
     Person,
@@ -184,15 +185,61 @@ def person_upsert_by_identifier(
 def relationship_add(
     *, actor: Actor, person: Person, related_to: Person, kind: str, note: str = ""
 ) -> Relationship:
+    """Adversity is household-wide, so households are recorded; both people must be visible."""
     if person.pk == related_to.pk:
         raise ValidationFailed(
             "A person cannot be related to themselves.", fields={"related_to": ["same person"]}
         )
-    relationship, _ = Relationship.objects.get_or_create(
+    relationship, created = Relationship.objects.get_or_create(
         person=person, related_to=related_to, kind=kind, defaults={"note": note}
     )
     access.log_person_access(actor, [person, related_to], action="relate")
+    if created:
+        Person.objects.filter(pk=person.pk).update(updated_at=timezone.now())
+        record_change("person", person.pk, "updated", person_id=person.pk)
     return relationship
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    actor: Actor,
+    case: Case,
+    person: Person,
+    decision: str,
+    lawful_basis: str,
+    scope: str,
+    given_by: str = "",
+    expires_at: datetime | None = None,
+    notes: str = "",
+) -> ConsentRecord:
+    """Consent decisions are recorded, never edited: a new decision supersedes the last."""
+    on_case = person.pk == case.subject_id or case.household.filter(pk=person.pk).exists()
+    if not on_case:
+        raise ValidationFailed(
+            "The person must be the case's subject or a household member.",
+            fields={"person": ["not on this case"]},
+        )
+    if not scope.strip():
+        raise ValidationFailed("Say what the decision covers.", fields={"scope": ["required"]})
+    consent = ConsentRecord.objects.create(
+        case=case, person=person, decision=decision, lawful_basis=lawful_basis, scope=scope.strip(),
+        given_by=given_by, recorded_by=actor.user, expires_at=expires_at, notes=notes,
+    )  # fmt: skip
+    access_record(
+        actor=actor,
+        action="record_consent",
+        accesses=[
+            Access(
+                "consent",
+                consent.pk,
+                case_id=case.pk,
+                person_id=person.pk,
+                justification=access.justification(actor, case),
+            )
+        ],
+    )
+    return consent
 
 
 def _next_reference(now: datetime) -> str:

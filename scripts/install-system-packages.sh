@@ -47,7 +47,7 @@ apt_opts=(-o DPkg::Lock::Timeout=600 -qq)
 export DEBIAN_FRONTEND=noninteractive
 echo "install-system-packages: installing ${packages[*]}" >&2
 apt-get "${apt_opts[@]}" update >/dev/null
-apt-get "${apt_opts[@]}" install -y --no-install-recommends "${packages[@]}" >/dev/null
+apt-get "${apt_opts[@]}" install -y "${packages[@]}" >/dev/null
 
 for name in "${missing[@]}"; do
   present "$name" || { echo "install-system-packages: $name still missing after install" >&2; exit 1; }

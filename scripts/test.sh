@@ -2,9 +2,11 @@
 # The whole test run: lint, then the pytest suite on SQLite and again on PostgreSQL.
 #   scripts/test.sh [extra pytest arguments, passed to both runs]
 # Every step runs even when an earlier one fails, so one run shows everything; the exit code is
-# non-zero when any step failed.
+# non-zero when any step failed. Each step adds its line to the summary printed at the end.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+record() { echo "$1" >>"$SUMMARY_FILE"; }
 
 # Second stage, run by with-test-services.py once PostgreSQL and Redis are up.
 if [ "${1:-}" = "--inside-services" ]; then
@@ -12,51 +14,44 @@ if [ "${1:-}" = "--inside-services" ]; then
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   failed=0
-  suite() { # suite NAME DATABASE_URL [pytest args...]
-    local name=$1 url=$2 rc
-    shift 2
-    echo "=== pytest on $name ==="
-    # A VAR_DIR per run keeps the Celery queue, cache and secret key of each run apart and out of var/.
-    mkdir -p "$tmp/$name"
-    DATABASE_URL=$url VAR_DIR=$tmp/$name uv run --frozen pytest -q "$@"
+  for db in SQLite PostgreSQL; do
+    echo "=== pytest on $db ==="
+    if [ "$db" = SQLite ]; then url=sqlite:///$tmp/test.sqlite3; else url=$TEST_POSTGRES_URL; fi
+    # A VAR_DIR per run keeps each run's Celery queue, cache and secret key apart and out of var/.
+    mkdir -p "$tmp/$db"
+    DATABASE_URL=$url VAR_DIR=$tmp/$db uv run --frozen pytest -q "$@"
     rc=$?
-    # pytest exit code 5 (no tests collected) counts as a failure like any other non-zero code.
-    if [ "$rc" -eq 0 ]; then summary+=("$name: passed"); else summary+=("$name: FAILED (pytest exit $rc)"); failed=1; fi
-  }
-  summary=()
-  suite SQLite "sqlite:///$tmp/test.sqlite3" "$@"
-  suite PostgreSQL "$TEST_POSTGRES_URL" "$@"
-  printf '%s\n' "${summary[@]}" >"$SUMMARY_FILE"
+    # Any non-zero code fails, including 5 (no tests collected).
+    if [ "$rc" -eq 0 ]; then record "$db: passed"; else record "$db: FAILED (pytest exit $rc)"; failed=1; fi
+    # Interrupted (Ctrl-C: pytest's 2, or killed by a signal): stop rather than start the next run.
+    if [ "$rc" -eq 2 ] || [ "$rc" -ge 128 ]; then exit 130; fi
+  done
   exit "$failed"
 fi
 
 export DJANGO_ENV=test
-# Settings must come from this script only, not from the developer's shell.
+# Settings come from this script, not from whatever the developer's shell has set.
 unset DATABASE_URL REDIS_URL VAR_DIR SECRET_KEY DEBUG
 
 ensure_uv || { echo "test: uv sync failed" >&2; exit 1; }
 scripts/install-system-packages.sh postgres redis chromium || exit 1
 
-summary=()
-step() { # step NAME command...: run it and record the outcome for the summary
+SUMMARY_FILE=$(mktemp)
+export SUMMARY_FILE
+trap 'rm -f "$SUMMARY_FILE"' EXIT
+status=0
+step() { # step NAME COMMAND...
   local name=$1
   shift
-  if "$@"; then summary+=("$name: passed"); else summary+=("$name: FAILED"); status=1; fi
+  if "$@"; then record "$name: passed"; else record "$name: FAILED"; status=1; fi
 }
-status=0
 step "ruff check" uv run --frozen ruff check .
 step "ruff format" uv run --frozen ruff format --check .
-
-SUMMARY_FILE=$(mktemp)
-trap 'rm -f "$SUMMARY_FILE"' EXIT
-export SUMMARY_FILE
-uv run --frozen python scripts/with-test-services.py -- bash scripts/test.sh --inside-services "$@" || status=1
-if [ -s "$SUMMARY_FILE" ]; then
-  mapfile -t -O "${#summary[@]}" summary <"$SUMMARY_FILE"
-else
-  summary+=("tests: FAILED (test services did not start, or the run was interrupted)")
-fi
+uv run --frozen python scripts/with-test-services.py -- bash scripts/test.sh --inside-services "$@" \
+  || status=1
+# Neither database reported: the services did not start or the run was cut short.
+grep -q '^SQLite:' "$SUMMARY_FILE" || record "tests: FAILED (did not run, see above)"
 
 echo
-printf '%s\n' "${summary[@]}"
+cat "$SUMMARY_FILE"
 exit "$status"

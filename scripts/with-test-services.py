@@ -25,6 +25,9 @@ PG_BIN = Path(os.environ.get("TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_DATABASE = "vru"
 START_TIMEOUT = 30.0
 IS_ROOT = os.geteuid() == 0
+# Every server process started, with the signal that stops it cleanly, registered the moment it
+# starts so that an interruption at any point (even during start-up) still stops it.
+STARTED: list[tuple[subprocess.Popen, int]] = []
 
 
 class Stop(Exception):
@@ -77,7 +80,7 @@ def stop(proc: subprocess.Popen | None, sig: int) -> None:
         proc.wait()
 
 
-def start_postgres(tmp: Path) -> tuple[subprocess.Popen, int]:
+def start_postgres(tmp: Path) -> int:
     data, sockets = tmp / "pgdata", tmp / "pgsock"
     for directory in (data, sockets):
         directory.mkdir(mode=0o700)
@@ -120,6 +123,7 @@ def start_postgres(tmp: Path) -> tuple[subprocess.Popen, int]:
                 start_new_session=True,
                 **as_postgres(),
             )
+        STARTED.append((proc, signal.SIGINT))  # SIGINT is PostgreSQL's "fast" shutdown
 
         client = ["-h", "127.0.0.1", "-p", str(port), "-U", "postgres"]
         try:
@@ -137,7 +141,7 @@ def start_postgres(tmp: Path) -> tuple[subprocess.Popen, int]:
                 continue
             raise
         subprocess.run([PG_BIN / "createdb", *client, PG_DATABASE], check=True)
-        return proc, port
+        return port
     raise RuntimeError("postgres: no free port after 3 attempts")
 
 
@@ -150,7 +154,7 @@ def redis_ping(port: int) -> bool:
         return False
 
 
-def start_redis(tmp: Path, server: str) -> tuple[subprocess.Popen, int]:
+def start_redis(tmp: Path, server: str) -> int:
     workdir = tmp / "redis"
     workdir.mkdir()
     logfile = tmp / "redis.log"
@@ -171,6 +175,7 @@ def start_redis(tmp: Path, server: str) -> tuple[subprocess.Popen, int]:
             proc = subprocess.Popen(
                 args, cwd=workdir, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
+        STARTED.append((proc, signal.SIGTERM))
         try:
             wait_until(lambda port=port: redis_ping(port), proc, "redis-server", logfile)
         except RuntimeError:
@@ -178,7 +183,7 @@ def start_redis(tmp: Path, server: str) -> tuple[subprocess.Popen, int]:
             if "Address already in use" in tail(logfile):
                 continue
             raise
-        return proc, port
+        return port
     raise RuntimeError("redis-server: no free port after 3 attempts")
 
 
@@ -200,10 +205,10 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, on_sigterm)
     tmp = Path(tempfile.mkdtemp(prefix="vru-test-services-"))
     tmp.chmod(0o755)  # the postgres user must reach its data directory inside
-    pg = redis = command = None
+    command = None
     try:
-        pg, pg_port = start_postgres(tmp)
-        redis, redis_port = start_redis(tmp, redis_server)
+        pg_port = start_postgres(tmp)
+        redis_port = start_redis(tmp, redis_server)
 
         env = dict(os.environ)
         env.update(
@@ -236,8 +241,8 @@ def main(argv: list[str]) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stop(command, signal.SIGTERM)
-        stop(pg, signal.SIGINT)  # SIGINT is PostgreSQL's "fast" shutdown: disconnect clients now
-        stop(redis, signal.SIGTERM)
+        for proc, sig in STARTED:
+            stop(proc, sig)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

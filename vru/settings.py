@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # 413 for API request bodies over API_MAX_REQUEST_BYTES, before anything reads them.
+    "sync.limits.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -88,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # POST /api/v1/*: Idempotency-Key claims, replays and stored responses (sync/idempotency.py).
+    "sync.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "vru.urls"
@@ -236,6 +240,9 @@ CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 12 * 60 * 60, m
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+elif TESTING:
+    # Tests publish to an in-process queue: nothing is left under var/ for a development worker.
+    CELERY_BROKER_URL = "memory://"
 else:
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
@@ -274,6 +281,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
+    # Per caller (client or user): 429 with Retry-After (sync/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": ["sync.throttling.CallerRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "caller": env_str("API_RATE_LIMIT", "1200/min"),
+        "sync": env_str("SYNC_RATE_LIMIT", "300/min"),
+    },
     "UNAUTHENTICATED_USER": None,
     "PAGE_SIZE": 50,
 }
@@ -288,7 +301,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    "ENUM_NAME_OVERRIDES": {"CaseStatusEnum": "cases.models.CaseStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.models.CaseStatus",
+        "RelationshipKindEnum": "cases.models.RelationshipKind",
+    },
 }
 
 GUARDIAN_RAISE_403 = False
@@ -308,3 +324,14 @@ BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", 24, minimum=1)
 SCREENING_DEADLINE_HOURS_STANDARD = env_int("SCREENING_DEADLINE_HOURS_STANDARD", 72, minimum=1)
 SCREENING_DEADLINE_HOURS_URGENT = env_int("SCREENING_DEADLINE_HOURS_URGENT", 24, minimum=1)
 SUPPRESSION_THRESHOLD = env_int("SUPPRESSION_THRESHOLD", 10, minimum=1)
+
+# Partner sync API (sync/, docs/integration.md).
+API_MAX_REQUEST_BYTES = env_int("API_MAX_REQUEST_BYTES", 4 * 1024 * 1024, minimum=1024)
+# A JSON body is read whole to hash it for Idempotency-Key: let it be as large as the API accepts.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, API_MAX_REQUEST_BYTES)
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=24)
+CHANGE_FEED_RETENTION_DAYS = env_int("CHANGE_FEED_RETENTION_DAYS", 90, minimum=1)
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", default=not PRODUCTION)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12, minimum=1)
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 20, minimum=1)

@@ -6,11 +6,16 @@ from audit.models import AccessLog
 from cases.identifiers import Scheme
 from cases.models import (
     Case,
+    CaseHistory,
     CaseStatus,
     ClosureReason,
+    ConsentDecision,
+    ConsentRecord,
     DataSharingAgreement,
     LawfulBasis,
     Person,
+    Relationship,
+    RelationshipKind,
     RiskLevel,
     Share,
 )
@@ -173,3 +178,68 @@ class AccessLogSerializer(serializers.ModelSerializer):
 
     def get_user_email(self, entry) -> str | None:
         return entry.user.email if entry.user_id else None
+
+
+class RelationshipSerializer(serializers.ModelSerializer):
+    person = serializers.PrimaryKeyRelatedField(read_only=True)
+    related_to = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Relationship
+        fields = ["id", "person", "related_to", "kind", "note", "created_at"]
+
+
+class RelationshipCreateSerializer(serializers.Serializer):
+    related_to = serializers.UUIDField(help_text="The other person (must be visible to you).")
+    kind = serializers.ChoiceField(
+        choices=RelationshipKind.choices, help_text="What this person is to `related_to`."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    person = serializers.PrimaryKeyRelatedField(read_only=True)
+    recorded_by = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = ConsentRecord
+        fields = [
+            "id",
+            "person",
+            "decision",
+            "lawful_basis",
+            "scope",
+            "given_by",
+            "recorded_by",
+            "recorded_at",
+            "expires_at",
+            "notes",
+        ]
+
+
+class ConsentCreateSerializer(serializers.Serializer):
+    person = serializers.UUIDField()
+    decision = serializers.ChoiceField(choices=ConsentDecision.choices)
+    lawful_basis = serializers.ChoiceField(choices=LawfulBasis.choices)
+    scope = serializers.CharField(max_length=300)
+    given_by = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CaseHistorySerializer(serializers.ModelSerializer):
+    changed_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    changed_by_client = serializers.PrimaryKeyRelatedField(read_only=True)
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = CaseHistory
+        fields = [
+            "version",
+            "changed_at",
+            "changed_by",
+            "changed_by_client",
+            "partner",
+            "changes",
+            "reason",
+        ]

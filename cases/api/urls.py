@@ -11,7 +11,14 @@ urlpatterns = [
         name="person-by-identifier",
     ),
     path("people/<uuid:person_id>", views.PersonDetailView.as_view(), name="person-detail"),
+    path(
+        "people/<uuid:person_id>/relationships",
+        views.PersonRelationshipsView.as_view(),
+        name="person-relationships",
+    ),
     path("cases/", views.CasesView.as_view(), name="case-list"),
+    path("cases/<uuid:case_id>/consents", views.CaseConsentsView.as_view(), name="case-consents"),
+    path("cases/<uuid:case_id>/history", views.CaseHistoryView.as_view(), name="case-history"),
     path("cases/<uuid:case_id>", views.CaseDetailView.as_view(), name="case-detail"),
     path(
         "cases/<uuid:case_id>/transitions",

@@ -13,19 +13,32 @@ from cases.api.serializers import (
     AccessLogSerializer,
     AgreementSerializer,
     CaseCreateSerializer,
+    CaseHistorySerializer,
     CaseSerializer,
     CaseUpdateSerializer,
+    ConsentCreateSerializer,
+    ConsentSerializer,
     PersonMatchRequestSerializer,
     PersonMatchResponseSerializer,
     PersonSerializer,
     PersonWriteSerializer,
+    RelationshipCreateSerializer,
+    RelationshipSerializer,
     ShareCreateSerializer,
     ShareSerializer,
     TransitionSerializer,
 )
 from cases.identifiers import Scheme
 from cases.matching import find_matches
-from cases.models import Case, CaseStatus, DataSharingAgreement, Person, RiskLevel, Share
+from cases.models import (
+    Case,
+    CaseStatus,
+    DataSharingAgreement,
+    Person,
+    Relationship,
+    RiskLevel,
+    Share,
+)
 from core.api.concurrency import expected_version, with_etag
 from core.api.filters import UpdatedSinceFilterSet
 from core.api.pagination import CursorPagination
@@ -351,3 +364,52 @@ class AgreementsView(VisibleListMixin, generics.ListAPIView):
         return DataSharingAgreement.objects.filter(parties=self.actor.partner).prefetch_related(
             "parties"
         )
+
+
+class PersonRelationshipsView(ActorMixin, APIView):
+    """Relationships between people both visible to the caller (adversity is household-wide)."""
+
+    @extend_schema(responses=RelationshipSerializer(many=True))
+    def get(self, request, person_id):
+        person = access.person_get_for(self.actor, person_id, log_as="view_relationships")
+        visible = access.persons_visible_to(self.actor)
+        relationships = Relationship.objects.filter(
+            Q(person=person, related_to__in=visible) | Q(related_to=person, person__in=visible)
+        ).order_by("created_at")
+        return Response(
+            {"results": RelationshipSerializer(relationships, many=True).data, "next": None}
+        )
+
+    @extend_schema(request=RelationshipCreateSerializer, responses={201: RelationshipSerializer})
+    def post(self, request, person_id):
+        person = access.person_get_for(self.actor, person_id, log_as=None)
+        data = _valid(RelationshipCreateSerializer, request.data)
+        related_to = _visible_person(self.actor, data.pop("related_to"), "related_to")
+        relationship = services.relationship_add(
+            actor=self.actor, person=person, related_to=related_to, **data
+        )
+        return Response(RelationshipSerializer(relationship).data, status=status.HTTP_201_CREATED)
+
+
+class CaseConsentsView(ActorMixin, APIView):
+    @extend_schema(responses=ConsentSerializer(many=True))
+    def get(self, request, case_id):
+        case = access.case_get_for(self.actor, case_id, log_as="view_consents")
+        consents = case.consents.order_by("recorded_at")
+        return Response({"results": ConsentSerializer(consents, many=True).data, "next": None})
+
+    @extend_schema(request=ConsentCreateSerializer, responses={201: ConsentSerializer})
+    def post(self, request, case_id):
+        case = access.case_get_for(self.actor, case_id, log_as=None)
+        data = _valid(ConsentCreateSerializer, request.data)
+        person = _visible_person(self.actor, data.pop("person"), "person")
+        consent = services.consent_record(actor=self.actor, case=case, person=person, **data)
+        return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+
+
+class CaseHistoryView(ActorMixin, APIView):
+    @extend_schema(responses=CaseHistorySerializer(many=True))
+    def get(self, request, case_id):
+        case = access.case_get_for(self.actor, case_id, log_as="view_history")
+        history = case.history.select_related("partner").order_by("version")
+        return Response({"results": CaseHistorySerializer(history, many=True).data, "next": None})
