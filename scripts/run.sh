@@ -7,6 +7,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 port=${PORT:-8000}
+export SITE_URL=${SITE_URL:-http://127.0.0.1:$port}
 ensure_uv
 uv run --frozen python manage.py migrate --noinput
 uv run --frozen python manage.py seed_demo # prints the demo logins

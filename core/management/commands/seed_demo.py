@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import transaction
 
 from core.management.base import ServiceCommand
@@ -13,7 +14,7 @@ class Command(ServiceCommand):
             extra = []
             for seeder in _domain_seeders():
                 extra.extend(seeder() or [])
-        self.stdout.write("Demo partnership loaded. Sign in at http://localhost:8000/ with:")
+        self.stdout.write(f"Demo partnership loaded. Sign in at {settings.SITE_URL}/ with:")
         self.stdout.write(f"  {'email':32} {'role':13} partner")
         for email, _name, partner, role in logins:
             self.stdout.write(f"  {email:32} {role:13} {partner}")
