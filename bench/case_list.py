@@ -270,6 +270,21 @@ def main() -> None:
             f"{label:24} {api_med:9.1f}ms {api_p95:7.1f}ms {sql_med:9.2f}ms {sql_p95:7.2f}ms "
             f"{api_med / sql_med:5.1f}x {queries:8}"
         )
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda: [api_get(first_url)() for _ in range(20)])
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    if os.environ.get("BENCH_EXPLAIN"):
+        from cases.access import cases_visible_to
+        from partners.actor import actor_for_user
+
+        qs = cases_visible_to(actor_for_user(user, channel="api")).order_by("-created_at", "-id")[
+            :51
+        ]
+        print(qs.explain(analyze=True))
     for size in (10, 50, 200):
         with CaptureQueriesContext(connection) as ctx:
             api_get(f"/api/v1/cases/?page_size={size}")()
