@@ -1,0 +1,319 @@
+"""Who may see and do what with chronology entries, adversities, actions and referrals.
+
+Case visibility (cases.access.cases_visible_to) comes first for every record here. On top of it:
+- a chronology entry is seen by everyone on the case (`case`), by the author's partner only
+  (`partner`), or by the named users and the author only (`named`);
+- a sensitive adversity record is seen only by the recording partner and the partners it has been
+  explicitly shared with;
+- actions are seen by everyone on the case;
+- a referral is seen by everyone on its case and always by the partner that sent it.
+Adding to a case needs the actor's partner on the case (lead or live share): break-glass access
+is for reading in an emergency, not for working the case.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from audit.services import Access, access_record, access_refused
+from cases import access as case_access
+from cases.models import Case, CaseGroupObjectPermission, Share
+from casework.models import (
+    Action,
+    AdversityRecord,
+    ChronologyEntry,
+    EntryVisibility,
+    Referral,
+)
+from core.errors import Forbidden, NotFound
+from partners.actor import Actor
+from partners.models import Role
+
+
+def _visible_case_ids(actor: Actor) -> QuerySet:
+    return case_access.cases_visible_to(actor).values("pk")
+
+
+def _share_basis(actor: Actor, case_ref: str = "case_id") -> Subquery:
+    return Subquery(
+        Share.objects.filter(
+            case=OuterRef(case_ref), partner=actor.partner, revoked_at__isnull=True
+        ).values("lawful_basis")[:1]
+    )
+
+
+def _on_visible_cases(model, actor: Actor, case: Case | None) -> QuerySet:
+    qs = model.objects.filter(case_id__in=_visible_case_ids(actor))
+    if case is not None:
+        qs = qs.filter(case_id=case.pk)
+    # The case-level reason the actor may see the record, for the access log (cases.access rule).
+    return qs.annotate(share_basis=_share_basis(actor))
+
+
+def entry_visibility_condition(actor: Actor) -> Q:
+    """The per-entry rule on top of case visibility, as a filter on ChronologyEntry."""
+    condition = Q(visibility=EntryVisibility.CASE) | Q(
+        visibility=EntryVisibility.PARTNER, partner_id=actor.partner.pk
+    )
+    if actor.user is not None:
+        # Named people see the entry while they see the case; the author always sees it. A
+        # partner system is nobody's name, so it never sees `named` entries.
+        named = ChronologyEntry.named_users.through.objects.filter(
+            chronologyentry_id=OuterRef("pk"), user_id=actor.user.pk
+        )
+        condition |= Q(visibility=EntryVisibility.NAMED) & (Q(author=actor.user) | Exists(named))
+    return condition
+
+
+def entries_visible_to(actor: Actor, case: Case | None = None) -> QuerySet[ChronologyEntry]:
+    """Every list, detail, search, export, feed and notice of chronology entries starts here."""
+    if not case_access.reads_case_content(actor):
+        return ChronologyEntry.objects.none()
+    return _on_visible_cases(ChronologyEntry, actor, case).filter(entry_visibility_condition(actor))
+
+
+def adversity_visibility_condition(actor: Actor) -> Q:
+    shared = AdversityRecord.shared_with.through.objects.filter(
+        adversityrecord_id=OuterRef("pk"), partner_id=actor.partner.pk
+    )
+    return Q(sensitive=False) | Q(partner_id=actor.partner.pk) | Exists(shared)
+
+
+def adversities_visible_to(actor: Actor, case: Case | None = None) -> QuerySet[AdversityRecord]:
+    """Adversity records on visible cases; sensitive ones only for the recording partner and the
+    partners it was shared with."""
+    if not case_access.reads_case_content(actor):
+        return AdversityRecord.objects.none()
+    return _on_visible_cases(AdversityRecord, actor, case).filter(
+        adversity_visibility_condition(actor)
+    )
+
+
+def actions_visible_to(actor: Actor, case: Case | None = None) -> QuerySet[Action]:
+    if not case_access.reads_case_content(actor):
+        return Action.objects.none()
+    return _on_visible_cases(Action, actor, case)
+
+
+def referrals_visible_to(actor: Actor) -> QuerySet[Referral]:
+    """Referrals on visible cases, and every referral the actor's partner sent."""
+    if not case_access.reads_case_content(actor):
+        return Referral.objects.none()
+    return Referral.objects.filter(
+        Q(case_id__in=_visible_case_ids(actor)) | Q(source_partner_id=actor.partner.pk)
+    ).annotate(share_basis=_share_basis(actor))
+
+
+# Justifications for the access log.
+
+
+def justification(actor: Actor, record) -> str:
+    """Why the actor may see a record on a case (the case-level reason, then the record's)."""
+    case = record.case
+    if case.lead_partner_id == actor.partner.pk:
+        base = "lead partner"
+    elif getattr(record, "share_basis", None):
+        base = f"shared with {actor.partner.slug} ({record.share_basis})"
+    elif isinstance(record, Referral) and record.source_partner_id == actor.partner.pk:
+        return "referral sent by this partner"
+    elif case.restricted:
+        base = "named user on a restricted case"
+    else:
+        base = "break-glass access"
+    if isinstance(record, ChronologyEntry) and record.visibility == EntryVisibility.NAMED:
+        return f"{base}; named on the entry" if record.author_id != _user_id(actor) else base
+    return base
+
+
+def _user_id(actor: Actor):
+    return actor.user.pk if actor.user else None
+
+
+def log_records(actor: Actor, object_type: str, records, *, action: str, detail=None) -> None:
+    """One access-log row per record touched, in one INSERT."""
+    access_record(
+        actor=actor,
+        action=action,
+        accesses=[
+            Access(
+                object_type,
+                r.pk,
+                case_id=r.case_id,
+                person_id=r.case.subject_id,
+                justification=justification(actor, r),
+            )
+            for r in records
+        ],
+        detail=detail,
+    )
+
+
+def _get_for(actor: Actor, queryset: QuerySet, object_type: str, object_id, log_as: str | None):
+    try:
+        record = queryset.select_related("case").filter(pk=object_id).first()
+    except (ValueError, TypeError):
+        record = None
+    if record is None:
+        access_refused(
+            actor=actor,
+            action=log_as or "view",
+            object_type=object_type,
+            object_id=object_id,
+            reason="not visible",
+        )
+        raise NotFound(f"{object_type.capitalize()} not found.")
+    if log_as:
+        log_records(actor, object_type, [record], action=log_as)
+    return record
+
+
+def entry_get_for(
+    actor: Actor, entry_id: UUID | str, *, log_as: str | None = "view"
+) -> ChronologyEntry:
+    """The entry if the actor may see it; missing and hidden are the same 404, both logged."""
+    return _get_for(actor, entries_visible_to(actor), "entry", entry_id, log_as)
+
+
+def adversity_get_for(
+    actor: Actor, record_id: UUID | str, *, log_as: str | None = "view"
+) -> AdversityRecord:
+    return _get_for(actor, adversities_visible_to(actor), "adversity", record_id, log_as)
+
+
+def action_get_for(actor: Actor, action_id: UUID | str, *, log_as: str | None = "view") -> Action:
+    return _get_for(actor, actions_visible_to(actor), "action", action_id, log_as)
+
+
+def referral_get_for(
+    actor: Actor, referral_id: UUID | str, *, log_as: str | None = "view"
+) -> Referral:
+    return _get_for(actor, referrals_visible_to(actor), "referral", referral_id, log_as)
+
+
+# Acting on a case.
+
+
+def partner_on_case(actor: Actor, case: Case) -> bool:
+    """The actor's partner leads the case or holds a live share of it."""
+    now = timezone.now()
+    return (
+        CaseGroupObjectPermission.objects.filter(
+            content_object_id=case.pk,
+            group_id=actor.partner.group_id,
+            permission__codename=case_access.VIEW,
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .exists()
+    )
+
+
+def check_contributor(actor: Actor, case: Case, *, what: str) -> None:
+    """Adding to a visible case needs a content role and the actor's partner on the case."""
+    if not case_access.reads_case_content(actor) or not partner_on_case(actor, case):
+        access_refused(
+            actor=actor, action=what, object_type="case", object_id=case.pk, reason="not allowed"
+        )
+        raise Forbidden(
+            "Only partners working this case can add to it; break-glass access is read-only."
+        )
+
+
+def can_amend_entry(actor: Actor, entry: ChronologyEntry) -> bool:
+    """The author corrects their own entry; their partner's managers may too, and a partner system
+    corrects entries its partner's systems wrote."""
+    if entry.partner_id != actor.partner.pk or not case_access.reads_case_content(actor):
+        return False
+    if actor.is_client:
+        return entry.author_id is None
+    return entry.author_id == actor.user.pk or actor.role == Role.MANAGER
+
+
+def check_amend_entry(actor: Actor, entry: ChronologyEntry) -> None:
+    if not can_amend_entry(actor, entry):
+        access_refused(
+            actor=actor, action="amend", object_type="entry", object_id=entry.pk,
+            reason="not the author",
+        )  # fmt: skip
+        raise Forbidden("Only the author or their partner's managers can correct this entry.")
+
+
+def can_change_action(actor: Actor, action: Action) -> bool:
+    """The lead partner, the partner that set the action and the owner's partner update it."""
+    if not case_access.reads_case_content(actor):
+        return False
+    return actor.partner.pk in (
+        action.case.lead_partner_id,
+        action.partner_id,
+        action.owner_partner_id,
+    ) and partner_on_case(actor, action.case)
+
+
+def check_change_action(actor: Actor, action: Action) -> None:
+    if not can_change_action(actor, action):
+        access_refused(
+            actor=actor, action="update", object_type="action", object_id=action.pk,
+            reason="not allowed",
+        )  # fmt: skip
+        raise Forbidden(
+            "Only the lead partner, the partner that set this action and its owner can change it."
+        )
+
+
+def can_share_adversity(actor: Actor, record: AdversityRecord) -> bool:
+    return record.partner_id == actor.partner.pk and case_access.reads_case_content(actor)
+
+
+def check_share_adversity(actor: Actor, record: AdversityRecord) -> None:
+    if not can_share_adversity(actor, record):
+        access_refused(
+            actor=actor, action="share", object_type="adversity", object_id=record.pk,
+            reason="not the recording partner",
+        )  # fmt: skip
+        raise Forbidden("Only the partner that recorded this can share it.")
+
+
+def case_for_break_glass(actor: Actor, case_id: UUID | str) -> Case:
+    """The case a practitioner asks to break the glass on. Missing and restricted cases are the same
+    404 (a restricted case is never opened this way, nor revealed); both refusals are logged."""
+    case = Case.objects.select_related("subject").filter(pk=case_id).first()
+    if case is None or case.restricted:
+        access_refused(
+            actor=actor,
+            action="break_glass",
+            object_type="case",
+            object_id=case_id,
+            reason="restricted" if case is not None else "not found",
+        )
+        raise NotFound("Case not found.")
+    return case
+
+
+def can_break_glass(actor: Actor) -> bool:
+    """Break-glass is a person's decision, with their name on it: user practitioners only."""
+    return actor.user is not None and actor.role == Role.PRACTITIONER
+
+
+def check_break_glass(actor: Actor, case_id) -> None:
+    if not can_break_glass(actor):
+        access_refused(
+            actor=actor, action="break_glass", object_type="case", object_id=case_id,
+            reason="not a practitioner",
+        )  # fmt: skip
+        raise Forbidden("Only practitioners signed in as themselves can use break-glass access.")
+
+
+REPORT_ROLES = (Role.COORDINATOR, Role.MANAGER, Role.AUDITOR)
+
+
+def can_read_partnership_figures(actor: Actor) -> bool:
+    """Aggregate figures (no personal data, suppressed when shown): coordinators, managers and
+    auditors."""
+    return actor.user is not None and actor.role in REPORT_ROLES
+
+
+def check_partnership_figures(actor: Actor) -> None:
+    if not can_read_partnership_figures(actor):
+        raise Forbidden("Only coordinators, managers and auditors can read partnership figures.")

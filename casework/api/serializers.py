@@ -1,0 +1,363 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cases.api.serializers import PersonWriteSerializer
+from cases.models import BreakGlassAccess
+from casework import vocabularies
+from casework.api.fields import NamedChoiceField
+from casework.models import (
+    Action,
+    ActionStatus,
+    AdversityRecord,
+    AdversitySource,
+    ChronologyEntry,
+    EntryAmendment,
+    EntryKind,
+    EntryVisibility,
+    Referral,
+    Screening,
+    ScreeningOutcome,
+    Urgency,
+)
+
+
+class AmendmentSerializer(serializers.ModelSerializer):
+    amended_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    amended_by_client = serializers.PrimaryKeyRelatedField(read_only=True)
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = EntryAmendment
+        fields = [
+            "version", "previous", "changes", "reason", "amended_by", "amended_by_client", "partner",
+            "amended_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    kind = NamedChoiceField(
+        enum_name="CaseworkEntryKindEnum", choices=EntryKind.choices, read_only=True
+    )
+    visibility = NamedChoiceField(
+        enum_name="CaseworkEntryVisibilityEnum", choices=EntryVisibility.choices, read_only=True
+    )
+    case = serializers.PrimaryKeyRelatedField(read_only=True)
+    named_users = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    author = serializers.PrimaryKeyRelatedField(read_only=True)
+    author_client = serializers.PrimaryKeyRelatedField(read_only=True)
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    amendments = AmendmentSerializer(many=True, read_only=True)
+    amended = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChronologyEntry
+        fields = [
+            "id", "case", "kind", "occurred_at", "body", "visibility", "named_users", "author",
+            "author_client", "partner", "amended", "amendments", "version", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_amended(self, entry) -> bool:
+        return entry.version > 1
+
+
+class EntryCreateSerializer(serializers.Serializer):
+    kind = NamedChoiceField(enum_name="CaseworkEntryKindEnum", choices=EntryKind.choices)
+    occurred_at = serializers.DateTimeField()
+    body = serializers.CharField(max_length=20000)
+    visibility = NamedChoiceField(
+        enum_name="CaseworkEntryVisibilityEnum",
+        choices=EntryVisibility.choices,
+        default=EntryVisibility.CASE,
+        help_text="`case`: all partners on the case; `partner`: your partner only; "
+        "`named`: the named users (and you) only.",
+    )
+    named_users = serializers.ListField(
+        child=serializers.UUIDField(), required=False, default=list, max_length=50
+    )
+
+
+class EntryAmendSerializer(serializers.Serializer):
+    kind = NamedChoiceField(
+        enum_name="CaseworkEntryKindEnum", choices=EntryKind.choices, required=False
+    )
+    occurred_at = serializers.DateTimeField(required=False)
+    body = serializers.CharField(max_length=20000, required=False)
+    visibility = NamedChoiceField(
+        enum_name="CaseworkEntryVisibilityEnum", choices=EntryVisibility.choices, required=False
+    )
+    named_users = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=50
+    )
+    reason = serializers.CharField(max_length=500, help_text="Why the entry is being corrected.")
+
+
+class AdversitySerializer(serializers.ModelSerializer):
+    source = NamedChoiceField(
+        enum_name="CaseworkAdversitySourceEnum", choices=AdversitySource.choices, read_only=True
+    )
+    case = serializers.PrimaryKeyRelatedField(read_only=True)
+    label = serializers.SerializerMethodField()
+    group = serializers.SerializerMethodField()
+    recorded_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    recorded_by_client = serializers.PrimaryKeyRelatedField(read_only=True)
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    shared_with = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+
+    class Meta:
+        model = AdversityRecord
+        fields = [
+            "id", "case", "code", "label", "group", "source", "sensitive", "note", "recorded_by",
+            "recorded_by_client", "recorded_at", "partner", "shared_with", "version", "created_at",
+            "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_label(self, record) -> str:
+        return vocabularies.label("adversities", record.code)
+
+    def get_group(self, record) -> str:
+        return vocabularies.group("adversities", record.code)
+
+
+class AdversityCreateSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        max_length=40, help_text="A code from /api/v1/vocabularies/adversities."
+    )
+    source = NamedChoiceField(
+        enum_name="CaseworkAdversitySourceEnum", choices=AdversitySource.choices
+    )
+    sensitive = serializers.BooleanField(
+        default=False, help_text="Seen only by your partner unless shared explicitly."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    recorded_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    shared_with = serializers.ListField(
+        child=serializers.SlugField(),
+        required=False,
+        default=list,
+        help_text="Partner slugs that may also see a sensitive record.",
+    )
+
+
+class PartnerSlugSerializer(serializers.Serializer):
+    partner = serializers.SlugField()
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    status = NamedChoiceField(
+        enum_name="CaseworkActionStatusEnum", choices=ActionStatus.choices, read_only=True
+    )
+    case = serializers.PrimaryKeyRelatedField(read_only=True)
+    owner_user = serializers.PrimaryKeyRelatedField(read_only=True)
+    owner_partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    created_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Action
+        fields = [
+            "id", "case", "title", "description", "owner_user", "owner_partner", "due_date", "status",
+            "overdue", "completed_at", "partner", "created_by", "version", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ActionCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    due_date = serializers.DateField()
+    owner_user = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text="Defaults to you."
+    )
+    owner_partner = serializers.SlugField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A partner on the case, when no one person owns it.",
+    )
+
+
+class ActionUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    due_date = serializers.DateField(required=False)
+    status = NamedChoiceField(
+        enum_name="CaseworkActionStatusEnum", choices=ActionStatus.choices, required=False
+    )
+    owner_user = serializers.UUIDField(required=False, allow_null=True)
+    owner_partner = serializers.SlugField(required=False, allow_null=True)
+
+
+class ScreeningSerializer(serializers.ModelSerializer):
+    outcome = NamedChoiceField(
+        enum_name="ScreeningOutcomeEnum", choices=ScreeningOutcome.choices, read_only=True
+    )
+    participants = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    screened_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    referral = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Screening
+        fields = [
+            "id", "referral", "outcome", "reasons", "participants", "participant_names", "screened_by",
+            "partner", "screened_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ScreeningCreateSerializer(serializers.Serializer):
+    outcome = serializers.CharField(
+        max_length=30, help_text="A code from /api/v1/vocabularies/screening-outcomes."
+    )
+    reasons = serializers.CharField(max_length=5000)
+    participants = serializers.ListField(
+        child=serializers.SlugField(),
+        required=False,
+        default=list,
+        help_text="Slugs of the partners on the case who took part; yours is always included.",
+    )
+    participant_names = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=500
+    )
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    urgency = NamedChoiceField(
+        enum_name="CaseworkUrgencyEnum", choices=Urgency.choices, read_only=True
+    )
+    subject = serializers.PrimaryKeyRelatedField(read_only=True)
+    case = serializers.PrimaryKeyRelatedField(read_only=True)
+    source_partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    status = serializers.SerializerMethodField()
+    overdue = serializers.BooleanField(read_only=True)
+    screening = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id", "subject", "case", "source_partner", "source_reference", "channel", "concerns",
+            "description", "urgency", "received_at", "screening_due_at", "screened_at", "status",
+            "overdue", "screening", "version", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_status(self, referral) -> str:
+        return "screened" if referral.screened_at else "awaiting_screening"
+
+    @extend_schema_field(ScreeningSerializer(allow_null=True))
+    def get_screening(self, referral):
+        screening = getattr(referral, "screening", None) if referral.screened_at else None
+        return ScreeningSerializer(screening).data if screening else None
+
+
+class ReferralCreateSerializer(serializers.Serializer):
+    subject = serializers.UUIDField(
+        required=False, allow_null=True, help_text="A person you can see; or give `person`."
+    )
+    person = PersonWriteSerializer(
+        required=False,
+        allow_null=True,
+        help_text="The subject's details: matched against existing persons by identifier, "
+        "otherwise recorded as a new person.",
+    )
+    concerns = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        min_length=1,
+        help_text="Codes from /api/v1/vocabularies/concerns.",
+    )
+    description = serializers.CharField(max_length=20000)
+    urgency = NamedChoiceField(
+        enum_name="CaseworkUrgencyEnum", choices=Urgency.choices, default=Urgency.STANDARD
+    )
+    received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    source_reference = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=100,
+        help_text="Your own reference; a repeat is refused with 409.",
+    )
+
+
+class PossibleDuplicateSerializer(serializers.Serializer):
+    person = serializers.UUIDField()
+    score = serializers.FloatField()
+    reason = serializers.CharField()
+
+
+class IntakeSerializer(serializers.Serializer):
+    subject_found_by = NamedChoiceField(
+        enum_name="ReferralSubjectFoundByEnum", choices=["given", "identifier", "new person"]
+    )
+    case_opened = serializers.BooleanField()
+    possible_duplicates = PossibleDuplicateSerializer(many=True)
+    hidden_matches = serializers.IntegerField(
+        help_text="Possible duplicates held by records you may not see: counted, never shown."
+    )
+    withheld_identifiers = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Identifiers already held by a record you may not see; not copied to the new "
+        "person (screening resolves the duplicate).",
+    )
+
+
+class ReferralIntakeResponseSerializer(ReferralSerializer):
+    intake = serializers.SerializerMethodField()
+
+    class Meta(ReferralSerializer.Meta):
+        fields = [*ReferralSerializer.Meta.fields, "intake"]
+        read_only_fields = fields
+
+    @extend_schema_field(IntakeSerializer)
+    def get_intake(self, referral):
+        intake = self.context["intake"]
+        return IntakeSerializer(
+            {
+                "subject_found_by": intake.subject_found_by,
+                "case_opened": intake.case_opened,
+                "possible_duplicates": [
+                    {"person": m.person.pk, "score": m.score, "reason": m.reason}
+                    for m in intake.possible_duplicates
+                ],
+                "hidden_matches": intake.hidden_matches,
+                "withheld_identifiers": intake.withheld_identifiers,
+            }
+        ).data
+
+
+class BreakGlassRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000, help_text="Why you need this case now. Logged and told to its lead."
+    )
+
+
+class BreakGlassSerializer(serializers.ModelSerializer):
+    case = serializers.PrimaryKeyRelatedField(read_only=True)
+    user = serializers.PrimaryKeyRelatedField(read_only=True)
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = BreakGlassAccess
+        fields = ["id", "case", "user", "partner", "reason", "opened_at", "expires_at"]
+        read_only_fields = fields
+
+
+class VocabularyItemSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    group = serializers.CharField()
+
+
+class VocabularySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    items = VocabularyItemSerializer(many=True)
+
+
+class VocabularyIndexSerializer(serializers.Serializer):
+    names = serializers.ListField(child=serializers.CharField())

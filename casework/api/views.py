@@ -1,0 +1,525 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+
+import django_filters
+from django.db.models import Prefetch
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases import access as case_access
+from casework import access, services, vocabularies
+from casework.api.serializers import (
+    ActionCreateSerializer,
+    ActionSerializer,
+    ActionUpdateSerializer,
+    AdversityCreateSerializer,
+    AdversitySerializer,
+    AmendmentSerializer,
+    BreakGlassRequestSerializer,
+    BreakGlassSerializer,
+    EntryAmendSerializer,
+    EntryCreateSerializer,
+    EntrySerializer,
+    PartnerSlugSerializer,
+    ReferralCreateSerializer,
+    ReferralIntakeResponseSerializer,
+    ReferralSerializer,
+    ScreeningCreateSerializer,
+    ScreeningSerializer,
+    VocabularyIndexSerializer,
+    VocabularySerializer,
+)
+from casework.models import (
+    Action,
+    ActionStatus,
+    AdversityRecord,
+    AdversitySource,
+    ChronologyEntry,
+    EntryAmendment,
+    EntryKind,
+    EntryVisibility,
+    Referral,
+    Urgency,
+)
+from core.api.concurrency import expected_version, with_etag
+from core.api.filters import UpdatedSinceFilterSet
+from core.api.pagination import CursorPagination
+from core.api.views import ActorMixin, VisibleListMixin
+from core.errors import NotFound, ValidationFailed
+from partners.actor import request_actor
+from partners.models import Partner, User
+
+IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)
+
+
+def _valid(serializer_class, data, **kwargs):
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _partners(slugs, field: str) -> list[Partner]:
+    slugs = list(dict.fromkeys(slugs))
+    found = {p.slug: p for p in Partner.objects.filter(slug__in=slugs, active=True)}
+    unknown = [s for s in slugs if s not in found]
+    if unknown:
+        raise ValidationFailed(
+            "There is no active partner with that slug.",
+            fields={field: [f"unknown partner {s}" for s in unknown]},
+        )
+    return [found[s] for s in slugs]
+
+
+def _partner(slug, field: str) -> Partner | None:
+    return None if slug is None else _partners([slug], field)[0]
+
+
+def _users(ids, field: str) -> list[User]:
+    ids = list(dict.fromkeys(ids))
+    found = {u.pk: u for u in User.objects.filter(pk__in=ids).select_related("membership")}
+    unknown = [str(i) for i in ids if i not in found]
+    if unknown:
+        raise ValidationFailed(
+            "No such user.", fields={field: [f"unknown user {i}" for i in unknown]}
+        )
+    return [found[i] for i in ids]
+
+
+def _user(user_id, field: str) -> User | None:
+    return None if user_id is None else _users([user_id], field)[0]
+
+
+def _visible_case(view, *, log_as: str | None = None):
+    """The case in the URL, if the actor can see it (a 404, logged, if not)."""
+    case = getattr(view, "_case", None)
+    if case is None:
+        case = case_access.case_get_for(view.actor, view.kwargs["case_id"], log_as=log_as)
+        view._case = case
+    return case
+
+
+# Chronology
+
+
+class EntryPagination(CursorPagination):
+    ordering = ("-occurred_at", "-id")
+
+
+class EntryFilter(UpdatedSinceFilterSet):
+    kind = django_filters.ChoiceFilter(choices=EntryKind.choices)
+    visibility = django_filters.ChoiceFilter(choices=EntryVisibility.choices)
+    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    case = django_filters.UUIDFilter(field_name="case_id")
+    q = django_filters.CharFilter(
+        method="search", help_text="Words in the entry (only entries you may see are searched)."
+    )
+
+    class Meta:
+        model = ChronologyEntry
+        fields: list[str] = []
+
+    def search(self, queryset, name, value):
+        for word in value.split()[:6]:
+            queryset = queryset.filter(body__icontains=word)
+        return queryset
+
+
+def _entries(queryset):
+    return queryset.select_related("case", "partner").prefetch_related(
+        "named_users",
+        Prefetch("amendments", queryset=EntryAmendment.objects.select_related("partner")),
+    )
+
+
+class _EntryListMixin(VisibleListMixin):
+    model = ChronologyEntry
+    serializer_class = EntrySerializer
+    filterset_class = EntryFilter
+    pagination_class = EntryPagination
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        action = "search" if request.query_params.get("q") else "list"
+        access.log_records(self.actor, "entry", page, action=action)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class CaseEntriesView(_EntryListMixin, generics.ListCreateAPIView):
+    """The case's chronology: everything on it you may see, in one list (tell-it-once)."""
+
+    def visible_queryset(self):
+        return _entries(access.entries_visible_to(self.actor, _visible_case(self)))
+
+    @extend_schema(request=EntryCreateSerializer, responses={201: EntrySerializer})
+    def post(self, request, case_id):
+        case = _visible_case(self)
+        data = _valid(EntryCreateSerializer, request.data)
+        data["named_users"] = _users(data.get("named_users", []), "named_users")
+        entry = services.entry_create(actor=self.actor, case=case, **data)
+        entry = _entries(ChronologyEntry.objects.filter(pk=entry.pk)).get()
+        return with_etag(Response(EntrySerializer(entry).data, status=201), entry)
+
+
+class EntriesView(_EntryListMixin, generics.ListAPIView):
+    """Chronology entries on every case you can see, filtered and searched within what you may see."""
+
+    def visible_queryset(self):
+        return _entries(access.entries_visible_to(self.actor))
+
+
+class EntryDetailView(ActorMixin, APIView):
+    @extend_schema(responses=EntrySerializer)
+    def get(self, request, entry_id):
+        entry = access.entry_get_for(self.actor, entry_id)
+        entry = _entries(ChronologyEntry.objects.filter(pk=entry.pk)).get()
+        return with_etag(Response(EntrySerializer(entry).data), entry)
+
+    @extend_schema(
+        request=EntryAmendSerializer,
+        responses=EntrySerializer,
+        parameters=[IF_MATCH],
+        summary="Correct an entry: the original is kept as an amendment",
+    )
+    def patch(self, request, entry_id):
+        entry = access.entry_get_for(self.actor, entry_id, log_as=None)
+        version = expected_version(request, entry)
+        data = _valid(EntryAmendSerializer, request.data)
+        reason = data.pop("reason")
+        if "named_users" in data:
+            data["named_users"] = _users(data["named_users"], "named_users")
+        entry = services.entry_amend(
+            actor=self.actor, entry=entry, expected_version=version, reason=reason, data=data
+        )
+        entry = _entries(ChronologyEntry.objects.filter(pk=entry.pk)).get()
+        return with_etag(Response(EntrySerializer(entry).data), entry)
+
+
+class EntryAmendmentsView(ActorMixin, APIView):
+    @extend_schema(
+        responses=AmendmentSerializer(many=True),
+        summary="An entry's corrections, oldest first, each with what it said before",
+    )
+    def get(self, request, entry_id):
+        entry = access.entry_get_for(self.actor, entry_id, log_as="view_amendments")
+        amendments = entry.amendments.select_related("partner").order_by("version")
+        return Response({"results": AmendmentSerializer(amendments, many=True).data, "next": None})
+
+
+# Adversities and protective factors
+
+
+class AdversityFilter(UpdatedSinceFilterSet):
+    code = django_filters.CharFilter()
+    source = django_filters.ChoiceFilter(choices=AdversitySource.choices)
+    sensitive = django_filters.BooleanFilter()
+
+    class Meta:
+        model = AdversityRecord
+        fields: list[str] = []
+
+
+class AdversityPagination(CursorPagination):
+    ordering = ("-recorded_at", "-id")
+
+
+def _adversities(queryset):
+    return queryset.select_related("case", "partner").prefetch_related("shared_with")
+
+
+class CaseAdversitiesView(VisibleListMixin, generics.ListCreateAPIView):
+    model = AdversityRecord
+    serializer_class = AdversitySerializer
+    filterset_class = AdversityFilter
+    pagination_class = AdversityPagination
+
+    def visible_queryset(self):
+        return _adversities(access.adversities_visible_to(self.actor, _visible_case(self)))
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        access.log_records(self.actor, "adversity", page, action="list")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=AdversityCreateSerializer, responses={201: AdversitySerializer})
+    def post(self, request, case_id):
+        case = _visible_case(self)
+        data = _valid(AdversityCreateSerializer, request.data)
+        data["shared_with"] = _partners(data.get("shared_with", []), "shared_with")
+        record = services.adversity_create(actor=self.actor, case=case, **data)
+        record = _adversities(AdversityRecord.objects.filter(pk=record.pk)).get()
+        return with_etag(Response(AdversitySerializer(record).data, status=201), record)
+
+
+class AdversityDetailView(ActorMixin, APIView):
+    @extend_schema(responses=AdversitySerializer)
+    def get(self, request, adversity_id):
+        record = access.adversity_get_for(self.actor, adversity_id)
+        record = _adversities(AdversityRecord.objects.filter(pk=record.pk)).get()
+        return with_etag(Response(AdversitySerializer(record).data), record)
+
+
+class AdversitySharesView(ActorMixin, APIView):
+    @extend_schema(
+        request=PartnerSlugSerializer,
+        responses={201: AdversitySerializer},
+        summary="Let one more partner on the case see a sensitive record (recording partner only)",
+    )
+    def post(self, request, adversity_id):
+        record = access.adversity_get_for(self.actor, adversity_id, log_as=None)
+        partner = _partner(_valid(PartnerSlugSerializer, request.data)["partner"], "partner")
+        record = services.adversity_share(actor=self.actor, record=record, partner=partner)
+        record = _adversities(AdversityRecord.objects.filter(pk=record.pk)).get()
+        return with_etag(Response(AdversitySerializer(record).data, status=201), record)
+
+
+# Actions
+
+
+class ActionFilter(UpdatedSinceFilterSet):
+    status = django_filters.ChoiceFilter(choices=ActionStatus.choices)
+    owner = django_filters.CharFilter(
+        method="by_owner", help_text="`me`, or a user id, or a partner slug."
+    )
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lt")
+    overdue = django_filters.BooleanFilter(method="by_overdue")
+    case = django_filters.UUIDFilter(field_name="case_id")
+
+    class Meta:
+        model = Action
+        fields: list[str] = []
+
+    def by_owner(self, queryset, name, value):
+        if value == "me":
+            actor = request_actor(self.request)
+            if actor.user is None:
+                return queryset.filter(owner_user__isnull=True, owner_partner=actor.partner)
+            return queryset.filter(owner_user=actor.user)
+        try:
+            return queryset.filter(owner_user_id=uuid.UUID(value))
+        except ValueError:
+            return queryset.filter(owner_partner__slug=value)
+
+    def by_overdue(self, queryset, name, value):
+        overdue = {"status": ActionStatus.OPEN, "due_date__lt": timezone.localdate()}
+        return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
+
+
+class ActionPagination(CursorPagination):
+    ordering = ("due_date", "id")
+
+
+def _actions(queryset):
+    return queryset.select_related("case", "owner_partner", "partner")
+
+
+class _ActionListMixin(VisibleListMixin):
+    model = Action
+    serializer_class = ActionSerializer
+    filterset_class = ActionFilter
+    pagination_class = ActionPagination
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        access.log_records(self.actor, "action", page, action="list")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class CaseActionsView(_ActionListMixin, generics.ListCreateAPIView):
+    def visible_queryset(self):
+        return _actions(access.actions_visible_to(self.actor, _visible_case(self)))
+
+    @extend_schema(request=ActionCreateSerializer, responses={201: ActionSerializer})
+    def post(self, request, case_id):
+        case = _visible_case(self)
+        data = _valid(ActionCreateSerializer, request.data)
+        data["owner_user"] = _user(data.get("owner_user"), "owner_user")
+        data["owner_partner"] = _partner(data.get("owner_partner"), "owner_partner")
+        action = services.action_create(actor=self.actor, case=case, **data)
+        return with_etag(Response(ActionSerializer(action).data, status=201), action)
+
+
+class ActionsView(_ActionListMixin, generics.ListAPIView):
+    """Actions on every case you can see: `owner=me` is your own list."""
+
+    def visible_queryset(self):
+        return _actions(access.actions_visible_to(self.actor))
+
+
+class ActionDetailView(ActorMixin, APIView):
+    @extend_schema(responses=ActionSerializer)
+    def get(self, request, action_id):
+        action = access.action_get_for(self.actor, action_id)
+        return with_etag(Response(ActionSerializer(action).data), action)
+
+    @extend_schema(
+        request=ActionUpdateSerializer, responses=ActionSerializer, parameters=[IF_MATCH]
+    )
+    def patch(self, request, action_id):
+        action = access.action_get_for(self.actor, action_id, log_as=None)
+        version = expected_version(request, action)
+        data = _valid(ActionUpdateSerializer, request.data)
+        if "owner_user" in data:
+            data["owner_user"] = _user(data["owner_user"], "owner_user")
+        if "owner_partner" in data:
+            data["owner_partner"] = _partner(data["owner_partner"], "owner_partner")
+        action = services.action_update(
+            actor=self.actor, action=action, expected_version=version, data=data
+        )
+        return with_etag(Response(ActionSerializer(action).data), action)
+
+
+# Referrals and joint screening
+
+
+class ReferralFilter(UpdatedSinceFilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=[("awaiting_screening", "Awaiting screening"), ("screened", "Screened")],
+        method="by_status",
+    )
+    urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
+    overdue = django_filters.BooleanFilter(method="by_overdue")
+    source_partner = django_filters.CharFilter(field_name="source_partner__slug")
+    case = django_filters.UUIDFilter(field_name="case_id")
+    subject = django_filters.UUIDFilter(field_name="subject_id")
+    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+
+    class Meta:
+        model = Referral
+        fields: list[str] = []
+
+    def by_status(self, queryset, name, value):
+        return queryset.filter(screened_at__isnull=value == "awaiting_screening")
+
+    def by_overdue(self, queryset, name, value):
+        overdue = {"screened_at__isnull": True, "screening_due_at__lt": timezone.now()}
+        return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
+
+
+class ReferralPagination(CursorPagination):
+    ordering = ("-received_at", "-id")
+
+
+def _referrals(queryset):
+    return queryset.select_related(
+        "case", "source_partner", "screening", "screening__partner"
+    ).prefetch_related("screening__participants")
+
+
+class ReferralsView(VisibleListMixin, generics.ListCreateAPIView):
+    model = Referral
+    serializer_class = ReferralSerializer
+    filterset_class = ReferralFilter
+    pagination_class = ReferralPagination
+
+    def visible_queryset(self):
+        return _referrals(access.referrals_visible_to(self.actor))
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        access.log_records(self.actor, "referral", page, action="list")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request=ReferralCreateSerializer,
+        responses={201: ReferralIntakeResponseSerializer},
+        summary="Send a referral: matches its subject, opens or links a case in screening",
+    )
+    def post(self, request, *args, **kwargs):
+        data = _valid(ReferralCreateSerializer, request.data)
+        subject_id, person = data.pop("subject", None), data.pop("person", None)
+        if subject_id and person:
+            raise ValidationFailed(
+                "Give `subject` or `person`, not both.", fields={"person": ["or subject"]}
+            )
+        subject = None
+        if subject_id:
+            try:
+                subject = case_access.person_get_for(self.actor, subject_id, log_as=None)
+            except NotFound:
+                raise ValidationFailed(
+                    "No person you can see has that id.", fields={"subject": ["unknown person"]}
+                ) from None
+        identifiers = (person or {}).pop("identifiers", [])
+        intake = services.referral_create(
+            actor=self.actor, subject=subject, person=person, identifiers=identifiers, **data
+        )
+        referral = _referrals(Referral.objects.filter(pk=intake.referral.pk)).get()
+        body = ReferralIntakeResponseSerializer(referral, context={"intake": intake}).data
+        return with_etag(Response(body, status=status.HTTP_201_CREATED), referral)
+
+
+class ReferralDetailView(ActorMixin, APIView):
+    @extend_schema(responses=ReferralSerializer)
+    def get(self, request, referral_id):
+        referral = access.referral_get_for(self.actor, referral_id)
+        referral = _referrals(Referral.objects.filter(pk=referral.pk)).get()
+        return with_etag(Response(ReferralSerializer(referral).data), referral)
+
+
+class ReferralScreeningView(ActorMixin, APIView):
+    @extend_schema(
+        request=ScreeningCreateSerializer,
+        responses={201: ScreeningSerializer},
+        summary="Record the joint-screening outcome (once: 409 if already screened)",
+    )
+    def post(self, request, referral_id):
+        referral = access.referral_get_for(self.actor, referral_id, log_as=None)
+        data = _valid(ScreeningCreateSerializer, request.data)
+        data["participants"] = _partners(data.get("participants", []), "participants")
+        screening = services.referral_screen(actor=self.actor, referral=referral, **data)
+        return Response(ScreeningSerializer(screening).data, status=status.HTTP_201_CREATED)
+
+
+# Break-glass
+
+
+class CaseBreakGlassView(ActorMixin, APIView):
+    @extend_schema(
+        request=BreakGlassRequestSerializer,
+        responses={201: BreakGlassSerializer},
+        summary="Emergency, time-limited access to a case not shared with your partner",
+        description="Practitioners only, with a reason. Access lasts BREAK_GLASS_HOURS, is "
+        "logged with the reason and told to the lead partner's managers. Restricted cases "
+        "cannot be opened this way (404).",
+    )
+    def post(self, request, case_id):
+        data = _valid(BreakGlassRequestSerializer, request.data)
+        grant = services.break_glass_open(actor=self.actor, case_id=case_id, reason=data["reason"])
+        return Response(BreakGlassSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+
+# Vocabularies (published code lists: not personal data, not access-logged)
+
+
+class VocabularyIndexView(APIView):
+    @extend_schema(
+        responses=VocabularyIndexSerializer,
+        summary="The published vocabularies",
+        operation_id="vocabularies_list",
+    )
+    def get(self, request):
+        return Response({"names": list(vocabularies.VOCABULARIES)})
+
+
+class VocabularyView(APIView):
+    @extend_schema(
+        responses=VocabularySerializer,
+        parameters=[
+            OpenApiParameter(
+                "name", str, OpenApiParameter.PATH, enum=list(vocabularies.VOCABULARIES)
+            )
+        ],
+        summary="A published code list",
+        operation_id="vocabularies_retrieve",
+    )
+    def get(self, request, name):
+        items = vocabularies.vocabulary(name)
+        return Response(
+            VocabularySerializer({"name": name, "items": [asdict(i) for i in items]}).data
+        )

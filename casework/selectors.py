@@ -1,0 +1,82 @@
+"""Reads for case work. Those that return personal data take the actor and go through
+casework.access; the follow-up sweeps (system jobs, no actor) return ids and dates only."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from cases.models import Case
+from casework import access
+from casework.models import (
+    Action,
+    ActionStatus,
+    AdversityRecord,
+    ChronologyEntry,
+    Referral,
+)
+from partners.actor import Actor
+
+
+def chronology(actor: Actor, case: Case, *, log: bool = True) -> list[ChronologyEntry]:
+    """Tell-it-once: everything on the case the actor may see, in one chronology, newest first."""
+    entries = list(
+        access.entries_visible_to(actor, case)
+        .select_related("case", "partner", "author")
+        .prefetch_related("named_users", "amendments")
+        .order_by("-occurred_at", "-id")
+    )
+    if log:
+        access.log_records(actor, "entry", entries, action="list")
+    return entries
+
+
+def case_adversities(actor: Actor, case: Case, *, log: bool = True) -> list[AdversityRecord]:
+    records = list(
+        access.adversities_visible_to(actor, case)
+        .select_related("case", "partner")
+        .prefetch_related("shared_with")
+        .order_by("-recorded_at", "-id")
+    )
+    if log:
+        access.log_records(actor, "adversity", records, action="list")
+    return records
+
+
+def entries_with_related(queryset: QuerySet[ChronologyEntry]) -> QuerySet[ChronologyEntry]:
+    return queryset.select_related("case", "partner").prefetch_related("named_users", "amendments")
+
+
+def adversities_with_related(queryset: QuerySet[AdversityRecord]) -> QuerySet[AdversityRecord]:
+    return queryset.select_related("case", "partner").prefetch_related("shared_with")
+
+
+def actions_with_related(queryset: QuerySet[Action]) -> QuerySet[Action]:
+    return queryset.select_related("case", "owner_partner", "partner")
+
+
+def referrals_with_related(queryset: QuerySet[Referral]) -> QuerySet[Referral]:
+    return queryset.select_related(
+        "case", "source_partner", "screening", "screening__partner"
+    ).prefetch_related("screening__participants")
+
+
+# For the follow-up jobs (no actor: they schedule work, they do not read case content).
+
+
+def overdue_action_ids(today: date | None = None) -> QuerySet:
+    """(id, case_id, owner_user_id, owner_partner_id, due_date) of open actions past their date."""
+    today = today or timezone.localdate()
+    return Action.objects.filter(status=ActionStatus.OPEN, due_date__lt=today).values_list(
+        "id", "case_id", "owner_user_id", "owner_partner_id", "due_date"
+    )
+
+
+def unscreened_overdue_referral_ids(now: datetime | None = None) -> QuerySet:
+    """(id, case_id, screening_due_at) of referrals whose screening deadline has passed."""
+    now = now or timezone.now()
+    return Referral.objects.filter(screened_at__isnull=True, screening_due_at__lt=now).values_list(
+        "id", "case_id", "screening_due_at"
+    )

@@ -1,0 +1,846 @@
+"""Writes for chronology, adversities, actions, referrals, screening and break-glass access.
+
+One transaction each; the access log and the change journal are written in the same transaction as
+the change they record. Callers pass a case the actor can see (cases.access.case_get_for); these
+services decide whether the actor may add to it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from audit.services import Access, access_record
+from cases import access as case_access
+from cases import services as case_services
+from cases.matching import Match, find_matches
+from cases.models import BreakGlassAccess, Case, CaseStatus, ClosureReason, Person, PersonIdentifier
+from casework import access, vocabularies
+from casework.models import (
+    Action,
+    ActionHistory,
+    ActionStatus,
+    AdversityRecord,
+    AdversitySource,
+    ChronologyEntry,
+    EntryAmendment,
+    EntryKind,
+    EntryVisibility,
+    Referral,
+    Screening,
+    ScreeningOutcome,
+    Urgency,
+)
+from core.changes import record_change
+from core.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
+from followups.services import followup_create, notify
+from partners.actor import Actor
+from partners.models import Partner, Role, User
+
+SCREENING_FOLLOWUP = "screening_deadline"
+
+
+def guarded(check):
+    """The service runs in one transaction; its access check runs before, outside it, so that a
+    refusal stays in the access log when the refusal's exception rolls the transaction back."""
+
+    def wrap(service):
+        atomic = transaction.atomic(service)
+
+        @functools.wraps(service)
+        def run(**kwargs):
+            check(**kwargs)
+            return atomic(**kwargs)
+
+        return run
+
+    return wrap
+
+
+MAX_BODY = 20000
+
+
+def _jsonable(value):
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set):
+        return sorted(str(v) for v in value)
+    if hasattr(value, "pk"):
+        return str(value.pk)
+    return value
+
+
+def _not_in_future(value: datetime | None, name: str) -> None:
+    # A minute's grace for clocks that disagree a little.
+    if value is not None and value > timezone.now() + timedelta(minutes=1):
+        raise ValidationFailed(
+            f"{name.replace('_', ' ').capitalize()} cannot be in the future.",
+            fields={name: ["in the future"]},
+        )
+
+
+def _choice(value: str, choices, name: str) -> str:
+    if value not in choices.values:
+        raise ValidationFailed(
+            f"'{value}' is not a valid {name}; use one of: {', '.join(choices.values)}.",
+            fields={name: ["invalid"]},
+        )
+    return value
+
+
+def _partner_ids_on_case(case: Case) -> set:
+    return set(case_access.partners_with_access(case).values_list("pk", flat=True))
+
+
+def _users_on_case(case: Case, users: Iterable[User], name: str) -> list[User]:
+    users = list(dict.fromkeys(users))
+    partner_ids = _partner_ids_on_case(case)
+    wrong = [
+        str(u.pk)
+        for u in users
+        if not u.is_active
+        or getattr(getattr(u, "membership", None), "partner_id", None) not in partner_ids
+    ]
+    if wrong:
+        raise ValidationFailed(
+            "Only active staff of partners working this case can be named.",
+            fields={name: [f"{pk} is not on this case" for pk in wrong]},
+        )
+    return users
+
+
+# Chronology
+
+
+@guarded(lambda actor, case, **_: access.check_contributor(actor, case, what="add_entry"))
+def entry_create(
+    *,
+    actor: Actor,
+    case: Case,
+    kind: str,
+    occurred_at: datetime,
+    body: str,
+    visibility: str = EntryVisibility.CASE,
+    named_users: Iterable[User] = (),
+) -> ChronologyEntry:
+    """Records one thing that happened. `named` entries need named people, who are told (without
+    the content) that they have been named."""
+    _choice(kind, EntryKind, "kind")
+    _choice(visibility, EntryVisibility, "visibility")
+    _not_in_future(occurred_at, "occurred_at")
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed("Say what happened.", fields={"body": ["required"]})
+    named = _users_on_case(case, named_users, "named_users")
+    if visibility == EntryVisibility.NAMED and not named:
+        raise ValidationFailed(
+            "A `named` entry needs at least one named user.", fields={"named_users": ["required"]}
+        )
+    if visibility != EntryVisibility.NAMED and named:
+        raise ValidationFailed(
+            "Name users only on `named` entries.", fields={"named_users": ["only for named"]}
+        )
+    entry = ChronologyEntry.objects.create(
+        case=case, kind=kind, occurred_at=occurred_at, body=body, visibility=visibility,
+        author=actor.user, author_client=actor.client, partner=actor.partner,
+    )  # fmt: skip
+    if named:
+        entry.named_users.set(named)
+    Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+    record_change("entry", entry.pk, "created", case_id=case.pk, person_id=case.subject_id)
+    access_record(
+        actor=actor,
+        action="create",
+        accesses=[
+            Access(
+                "entry",
+                entry.pk,
+                case_id=case.pk,
+                person_id=case.subject_id,
+                justification=f"author ({visibility} entry)",
+            )
+        ],
+    )
+    _notify_named(entry, [u for u in named if u != actor.user])
+    return entry
+
+
+def _notify_named(entry: ChronologyEntry, users: list[User]) -> None:
+    if users:
+        notify(
+            recipients=users,
+            kind="entry_named",
+            title="You have been named on a chronology entry",
+            link=f"/cases/{entry.case_id}#entry-{entry.pk}",
+            dedupe_key=f"entry-named:{entry.pk}:{entry.version}",
+        )
+
+
+ENTRY_AMENDABLE = ("kind", "occurred_at", "body", "visibility", "named_users")
+
+
+@guarded(lambda actor, entry, **_: access.check_amend_entry(actor, entry))
+def entry_amend(
+    *,
+    actor: Actor,
+    entry: ChronologyEntry,
+    expected_version: int,
+    reason: str,
+    data: dict[str, Any],
+) -> ChronologyEntry:
+    """A correction. The entry shows the corrected text; an amendment keeps what it said before,
+    who changed it, when and why. Only the author (or their partner's managers) may correct it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            "Say why the entry is being corrected.", fields={"reason": ["required"]}
+        )
+    data = {k: v for k, v in data.items() if k in ENTRY_AMENDABLE}
+    if "kind" in data:
+        _choice(data["kind"], EntryKind, "kind")
+    if "visibility" in data:
+        _choice(data["visibility"], EntryVisibility, "visibility")
+    if "occurred_at" in data:
+        _not_in_future(data["occurred_at"], "occurred_at")
+    if "body" in data:
+        data["body"] = (data["body"] or "").strip()
+        if not data["body"]:
+            raise ValidationFailed("An entry cannot be blank.", fields={"body": ["required"]})
+    old_named = list(entry.named_users.all())
+    visibility = data.get("visibility", entry.visibility)
+    named = (
+        _users_on_case(entry.case, data["named_users"], "named_users")
+        if "named_users" in data
+        else (old_named if visibility == EntryVisibility.NAMED else [])
+    )
+    if visibility == EntryVisibility.NAMED and not named:
+        raise ValidationFailed(
+            "A `named` entry needs at least one named user.", fields={"named_users": ["required"]}
+        )
+    if visibility != EntryVisibility.NAMED:
+        named = []
+    previous, changes = {}, {}
+    for name in ("kind", "occurred_at", "body", "visibility"):
+        if name in data and getattr(entry, name) != data[name]:
+            previous[name], changes[name] = _jsonable(getattr(entry, name)), _jsonable(data[name])
+    if {u.pk for u in named} != {u.pk for u in old_named}:
+        previous["named_users"], changes["named_users"] = (
+            _jsonable([u.pk for u in old_named]),
+            _jsonable([u.pk for u in named]),
+        )
+    if not changes:
+        raise ValidationFailed("Nothing to correct: the entry already says that.")
+    fields = {k: data[k] for k in ("kind", "occurred_at", "body", "visibility") if k in changes}
+    updated = ChronologyEntry.objects.filter(pk=entry.pk, version=expected_version).update(
+        version=F("version") + 1, updated_at=timezone.now(), **fields
+    )
+    if updated != 1:
+        raise PreconditionFailed(
+            "This entry has been changed since you read it. Fetch it again and reapply your change."
+        )
+    EntryAmendment.objects.create(
+        entry=entry, version=expected_version, previous=previous, changes=changes, reason=reason[:500],
+        amended_by=actor.user, amended_by_client=actor.client, partner=actor.partner,
+    )  # fmt: skip
+    if "named_users" in changes:
+        entry.named_users.set(named)
+    case = entry.case
+    old_visibility = entry.visibility
+    entry.refresh_from_db()
+    record_change("entry", entry.pk, "updated", case_id=case.pk, person_id=case.subject_id)
+    if old_visibility == EntryVisibility.CASE and entry.visibility != EntryVisibility.CASE:
+        # Partners that could see the entry and now cannot are told it is gone from their view.
+        for partner in case_access.partners_with_access(case).exclude(pk=entry.partner_id):
+            record_change(
+                "entry", entry.pk, "revoked", case_id=case.pk, person_id=case.subject_id,
+                audience_partner=partner,
+            )  # fmt: skip
+    access_record(
+        actor=actor,
+        action="amend",
+        accesses=[
+            Access(
+                "entry", entry.pk, case_id=case.pk, person_id=case.subject_id,
+                justification="author's partner",
+            )
+        ],
+        detail={"fields": sorted(changes), "reason": reason[:200]},
+    )  # fmt: skip
+    new_named = [u for u in named if u.pk not in {o.pk for o in old_named} and u != actor.user]
+    _notify_named(entry, new_named)
+    return entry
+
+
+# Adversities and protective factors
+
+
+def _partners_on_case(case: Case, partners: Iterable[Partner], name: str) -> list[Partner]:
+    partners = list(dict.fromkeys(partners))
+    on_case = _partner_ids_on_case(case)
+    wrong = [p.slug for p in partners if p.pk not in on_case]
+    if wrong:
+        raise ValidationFailed(
+            "Share only with partners working this case.",
+            fields={name: [f"{slug} is not on this case" for slug in wrong]},
+        )
+    return partners
+
+
+@guarded(lambda actor, case, **_: access.check_contributor(actor, case, what="add_adversity"))
+def adversity_create(
+    *,
+    actor: Actor,
+    case: Case,
+    code: str,
+    source: str,
+    sensitive: bool = False,
+    note: str = "",
+    recorded_at: datetime | None = None,
+    shared_with: Iterable[Partner] = (),
+) -> AdversityRecord:
+    """Records an adversity or protective factor with a code from the published vocabulary; a
+    sensitive one stays with the recording partner unless shared explicitly."""
+    vocabularies.check_codes("adversities", [code], field="code")
+    _choice(source, AdversitySource, "source")
+    _not_in_future(recorded_at, "recorded_at")
+    shared = _partners_on_case(case, shared_with, "shared_with")
+    shared = [p for p in shared if p.pk != actor.partner.pk]
+    if shared and not sensitive:
+        raise ValidationFailed(
+            "Only sensitive records are shared partner by partner; the others are seen by everyone "
+            "on the case.",
+            fields={"shared_with": ["only for sensitive records"]},
+        )
+    record = AdversityRecord.objects.create(
+        case=case, code=code, source=source, sensitive=sensitive, note=(note or "").strip(),
+        recorded_by=actor.user, recorded_by_client=actor.client, partner=actor.partner,
+        recorded_at=recorded_at or timezone.now(),
+    )  # fmt: skip
+    if shared:
+        record.shared_with.set(shared)
+    record_change("adversity", record.pk, "created", case_id=case.pk, person_id=case.subject_id)
+    access_record(
+        actor=actor,
+        action="create",
+        accesses=[
+            Access(
+                "adversity", record.pk, case_id=case.pk, person_id=case.subject_id,
+                justification="recording partner",
+            )
+        ],
+        detail={"code": code, "sensitive": sensitive},
+    )  # fmt: skip
+    return record
+
+
+@guarded(lambda actor, record, **_: access.check_share_adversity(actor, record))
+def adversity_share(*, actor: Actor, record: AdversityRecord, partner: Partner) -> AdversityRecord:
+    """The recording partner lets one more partner on the case see a sensitive record."""
+    if not record.sensitive:
+        raise Conflict("This record is not sensitive: everyone on the case already sees it.")
+    if partner.pk == record.partner_id:
+        raise ValidationFailed(
+            "The recording partner already sees it.", fields={"partner": ["recording partner"]}
+        )
+    _partners_on_case(record.case, [partner], "partner")
+    record.shared_with.add(partner)
+    AdversityRecord.objects.filter(pk=record.pk).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+    record.refresh_from_db()
+    case = record.case
+    record_change("adversity", record.pk, "updated", case_id=case.pk, person_id=case.subject_id)
+    access_record(
+        actor=actor,
+        action="share",
+        accesses=[
+            Access(
+                "adversity", record.pk, case_id=case.pk, person_id=case.subject_id,
+                justification="recording partner",
+            )
+        ],
+        detail={"partner": partner.slug},
+    )  # fmt: skip
+    return record
+
+
+# Actions
+
+
+def _resolve_owner(
+    actor: Actor, case: Case, owner_user: User | None, owner_partner: Partner | None
+) -> tuple[User | None, Partner]:
+    if owner_user is not None:
+        membership = getattr(owner_user, "membership", None)
+        if membership is None:
+            raise ValidationFailed("The owner has no partner.", fields={"owner_user": ["invalid"]})
+        if owner_partner is not None and owner_partner.pk != membership.partner_id:
+            raise ValidationFailed(
+                "The owner does not work for that partner.", fields={"owner_partner": ["mismatch"]}
+            )
+        _users_on_case(case, [owner_user], "owner_user")
+        return owner_user, membership.partner
+    if owner_partner is not None:
+        _partners_on_case(case, [owner_partner], "owner_partner")
+        return None, owner_partner
+    return actor.user, actor.partner
+
+
+@guarded(lambda actor, case, **_: access.check_contributor(actor, case, what="add_action"))
+def action_create(
+    *,
+    actor: Actor,
+    case: Case,
+    title: str,
+    due_date: date,
+    description: str = "",
+    owner_user: User | None = None,
+    owner_partner: Partner | None = None,
+) -> Action:
+    """An action with an owner on the case (a person, or a partner) and a due date; it defaults to
+    the actor (or, for a partner system, its partner)."""
+    title = (title or "").strip()
+    if not title:
+        raise ValidationFailed("Say what needs doing.", fields={"title": ["required"]})
+    if due_date < timezone.localdate():
+        raise ValidationFailed("The due date is in the past.", fields={"due_date": ["in the past"]})
+    owner_user, owner_partner = _resolve_owner(actor, case, owner_user, owner_partner)
+    action = Action.objects.create(
+        case=case, title=title, description=(description or "").strip(), due_date=due_date,
+        owner_user=owner_user, owner_partner=owner_partner, created_by=actor.user,
+        created_by_client=actor.client, partner=actor.partner,
+    )  # fmt: skip
+    record_change("action", action.pk, "created", case_id=case.pk, person_id=case.subject_id)
+    access_record(
+        actor=actor,
+        action="create",
+        accesses=[
+            Access(
+                "action", action.pk, case_id=case.pk, person_id=case.subject_id,
+                justification=access.justification(actor, _with_basis(action, actor)),
+            )
+        ],
+    )  # fmt: skip
+    if owner_user is not None and owner_user != actor.user:
+        notify(
+            recipients=[owner_user],
+            kind="action_assigned",
+            title="An action on a case has been assigned to you",
+            link=f"/cases/{case.pk}#action-{action.pk}",
+            dedupe_key=f"action-assigned:{action.pk}:{action.version}",
+        )
+    return action
+
+
+def _with_basis(record, actor: Actor):
+    from cases.models import Share
+
+    record.share_basis = (
+        Share.objects.filter(case_id=record.case_id, partner=actor.partner, revoked_at__isnull=True)
+        .values_list("lawful_basis", flat=True)
+        .first()
+    )
+    return record
+
+
+ACTION_FIELDS = ("title", "description", "due_date", "status", "owner_user", "owner_partner")
+
+
+@guarded(lambda actor, action, **_: access.check_change_action(actor, action))
+def action_update(
+    *, actor: Actor, action: Action, expected_version: int, data: dict[str, Any]
+) -> Action:
+    """Only if nobody else has changed it since it was read. The lead partner, the partner that
+    set it and the owner's partner may change it; every change is kept in its history."""
+    data = {k: v for k, v in data.items() if k in ACTION_FIELDS}
+    if "title" in data:
+        data["title"] = (data["title"] or "").strip()
+        if not data["title"]:
+            raise ValidationFailed("Say what needs doing.", fields={"title": ["required"]})
+    if "status" in data:
+        _choice(data["status"], ActionStatus, "status")
+    if (
+        "due_date" in data
+        and data["due_date"] != action.due_date
+        and data["due_date"] < timezone.localdate()
+    ):
+        raise ValidationFailed("The due date is in the past.", fields={"due_date": ["in the past"]})
+    if "owner_user" in data or "owner_partner" in data:
+        owner_user = data.get(
+            "owner_user", action.owner_user if "owner_partner" not in data else None
+        )
+        owner_partner = data.get("owner_partner")
+        if owner_user is None and owner_partner is None:
+            raise ValidationFailed(
+                "An action needs an owner.", fields={"owner_user": ["or owner_partner required"]}
+            )
+        data["owner_user"], data["owner_partner"] = _resolve_owner(
+            actor, action.case, owner_user, owner_partner
+        )
+    changes = {
+        k: [_jsonable(getattr(action, k)), _jsonable(v)]
+        for k, v in data.items()
+        if getattr(action, k) != v
+    }
+    if "status" in changes:
+        data["completed_at"] = timezone.now() if data["status"] != ActionStatus.OPEN else None
+    updated = Action.objects.filter(pk=action.pk, version=expected_version).update(
+        version=F("version") + 1, updated_at=timezone.now(), **data
+    )
+    if updated != 1:
+        raise PreconditionFailed(
+            "This action has been changed since you read it. Fetch it again and reapply your change."
+        )
+    action.refresh_from_db()
+    case = action.case
+    ActionHistory.objects.create(
+        action=action, version=action.version, changed_by=actor.user, changed_by_client=actor.client,
+        partner=actor.partner, changes=changes,
+    )  # fmt: skip
+    record_change("action", action.pk, "updated", case_id=case.pk, person_id=case.subject_id)
+    access_record(
+        actor=actor,
+        action="update",
+        accesses=[
+            Access(
+                "action", action.pk, case_id=case.pk, person_id=case.subject_id,
+                justification=access.justification(actor, _with_basis(action, actor)),
+            )
+        ],
+        detail={"fields": sorted(changes)},
+    )  # fmt: skip
+    if "owner_user" in changes and action.owner_user and action.owner_user != actor.user:
+        notify(
+            recipients=[action.owner_user],
+            kind="action_assigned",
+            title="An action on a case has been assigned to you",
+            link=f"/cases/{case.pk}#action-{action.pk}",
+            dedupe_key=f"action-assigned:{action.pk}:{action.version}",
+        )
+    return action
+
+
+# Referrals and joint screening
+
+REFERRAL_ROLES = (Role.PRACTITIONER, Role.MANAGER)
+SUBJECT_FIELDS = (*case_services.PERSON_FIELDS,)
+
+
+@dataclass
+class Intake:
+    """What happened to a referral on arrival: how its subject was found and which case it joined."""
+
+    referral: Referral
+    subject_found_by: str  # "given", "identifier" or "new person"
+    case_opened: bool
+    possible_duplicates: list[Match] = field(default_factory=list)
+    hidden_matches: int = 0
+    withheld_identifiers: list[str] = field(default_factory=list)
+
+
+def screening_deadline(urgency: str, received_at: datetime) -> datetime:
+    hours = (
+        settings.SCREENING_DEADLINE_HOURS_URGENT
+        if urgency == Urgency.URGENT
+        else settings.SCREENING_DEADLINE_HOURS_STANDARD
+    )
+    return received_at + timedelta(hours=hours)
+
+
+def _find_subject(
+    actor: Actor, person: dict[str, Any], identifiers: list[dict]
+) -> tuple[Person, str, list[Match], int, list[str]]:
+    """An identifier match the actor can see is the person; otherwise a new person record, never
+    revealing (or copying) one the actor may not see. Possible duplicates go back to the caller."""
+    matches, hidden = find_matches(
+        actor=actor,
+        given_name=person.get("given_name", ""),
+        family_name=person.get("family_name", ""),
+        date_of_birth=person.get("date_of_birth"),
+        identifiers=identifiers,
+    )
+    by_identifier = {m.person.pk: m.person for m in matches if m.reason.startswith("same ")}
+    if len(by_identifier) > 1:
+        raise Conflict(
+            "These identifiers belong to different people. Check them, or give `subject` instead.",
+            code="identifiers_disagree",
+            fields={"person.identifiers": ["held by more than one person"]},
+        )
+    if by_identifier:
+        return next(iter(by_identifier.values())), "identifier", [], 0, []
+    cleaned = case_services._clean_identifiers(actor, identifiers)
+    free, withheld = [], []
+    for scheme, value, issuer in cleaned:
+        if PersonIdentifier.objects.filter(scheme=scheme, value=value, issuer=issuer).exists():
+            # Held by a record the actor may not see: screening resolves the duplicate.
+            withheld.append(f"{scheme}:{value}")
+        else:
+            free.append({"scheme": scheme, "value": value})
+    data = {k: v for k, v in person.items() if k in SUBJECT_FIELDS}
+    created = case_services.person_create(actor=actor, data=data, identifiers=free)
+    return created, "new person", matches, hidden, withheld
+
+
+@transaction.atomic
+def referral_create(
+    *,
+    actor: Actor,
+    concerns: Iterable[str],
+    description: str,
+    urgency: str = Urgency.STANDARD,
+    subject: Person | None = None,
+    person: dict[str, Any] | None = None,
+    identifiers: Iterable[dict] = (),
+    received_at: datetime | None = None,
+    source_reference: str = "",
+    channel: str | None = None,
+) -> Intake:
+    """Receives a referral: finds or records its subject, links the subject's live case visible to
+    the actor (or opens one in `screening` with the actor's partner as lead), sets the screening
+    deadline from its urgency and schedules the follow-up that escalates a missed deadline.
+    A repeat of the same `source_reference` from the same partner is a conflict, not a new one."""
+    if not (actor.is_client or actor.role in REFERRAL_ROLES):
+        raise Forbidden("Referrals are made by partner practitioners, managers and systems.")
+    concerns = vocabularies.check_codes("concerns", concerns, field="concerns")
+    if not concerns:
+        raise ValidationFailed("Give at least one concern.", fields={"concerns": ["required"]})
+    description = (description or "").strip()
+    if not description:
+        raise ValidationFailed("Describe the concern.", fields={"description": ["required"]})
+    _choice(urgency, Urgency, "urgency")
+    _not_in_future(received_at, "received_at")
+    source_reference = (source_reference or "").strip()
+    if (
+        source_reference
+        and Referral.objects.filter(
+            source_partner=actor.partner, source_reference=source_reference
+        ).exists()
+    ):
+        raise Conflict(
+            f"Your partner has already sent a referral with reference '{source_reference}'.",
+            code="duplicate_referral",
+            fields={"source_reference": ["already received"]},
+        )
+    identifiers = list(identifiers)
+    if subject is not None:
+        found_by, matches, hidden, withheld = "given", [], 0, []
+        details = {"person": str(subject.pk)}
+    elif person:
+        subject, found_by, matches, hidden, withheld = _find_subject(actor, person, identifiers)
+        details = {k: _jsonable(v) for k, v in person.items() if k in SUBJECT_FIELDS}
+        details["identifiers"] = [
+            {"scheme": i.get("scheme", ""), "value": i.get("value", "")} for i in identifiers
+        ]
+    else:
+        raise ValidationFailed(
+            "Say who the referral is about: `subject` (a person id) or `person` (their details).",
+            fields={"subject": ["or person required"]},
+        )
+
+    case = (
+        case_access.cases_visible_to(actor)
+        .filter(
+            subject=subject, status__in=(CaseStatus.REFERRED, CaseStatus.SCREENING, CaseStatus.OPEN)
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    opened = case is None
+    if opened:
+        case = case_services.case_create(
+            actor=actor,
+            subject=subject,
+            status=CaseStatus.SCREENING,
+            data={"summary": "Opened from a referral; awaiting joint screening."},
+        )
+    elif case.status == CaseStatus.REFERRED and case.lead_partner_id == actor.partner.pk:
+        case = case_services.case_transition(
+            actor=actor, case=case, to=CaseStatus.SCREENING, reason="New referral received"
+        )
+    received_at = received_at or timezone.now()
+    try:
+        with transaction.atomic():
+            referral = Referral.objects.create(
+                source_partner=actor.partner, source_reference=source_reference,
+                channel=channel or actor.channel, submitted_by=actor.user,
+                submitted_by_client=actor.client, subject=subject, subject_details=details,
+                case=case, concerns=concerns, description=description, urgency=urgency,
+                received_at=received_at, screening_due_at=screening_deadline(urgency, received_at),
+            )  # fmt: skip
+    except IntegrityError:
+        raise Conflict(
+            f"Your partner has already sent a referral with reference '{source_reference}'.",
+            code="duplicate_referral",
+        ) from None
+    followup_create(
+        kind=SCREENING_FOLLOWUP,
+        due_at=referral.screening_due_at,
+        subject_resource="referral",
+        subject_id=referral.pk,
+        title="Joint screening due for a referral",
+        case=case,
+        assignee_partner=case.lead_partner,
+    )
+    record_change("referral", referral.pk, "created", case_id=case.pk, person_id=subject.pk)
+    access_record(
+        actor=actor,
+        action="create",
+        accesses=[
+            Access(
+                "referral", referral.pk, case_id=case.pk, person_id=subject.pk,
+                justification="referral sent by this partner",
+            )
+        ],
+        detail={"case_opened": opened, "subject_found_by": found_by, "urgency": urgency},
+    )  # fmt: skip
+    return Intake(referral, found_by, opened, matches, hidden, withheld)
+
+
+SCREENING_CLOSES = (ScreeningOutcome.NO_FURTHER_ACTION, ScreeningOutcome.INFORMATION_ONLY)
+
+
+@guarded(lambda actor, referral, **_: access.check_contributor(actor, referral.case, what="screen"))
+def referral_screen(
+    *,
+    actor: Actor,
+    referral: Referral,
+    outcome: str,
+    reasons: str,
+    participants: Iterable[Partner] = (),
+    participant_names: str = "",
+) -> Screening:
+    """Records the one joint-screening outcome of a referral, by the partners working its case.
+
+    A second screening is a conflict. When the lead partner screens the last unscreened referral
+    of a case in `screening`, the case moves on: closed (no further action) for no-support
+    outcomes, otherwise open. The screening-deadline follow-up is marked done."""
+    case = referral.case
+    vocabularies.check_codes("screening-outcomes", [outcome], field="outcome")
+    reasons = (reasons or "").strip()
+    if not reasons:
+        raise ValidationFailed(
+            "Record the reasons for the outcome.", fields={"reasons": ["required"]}
+        )
+    locked = Referral.objects.select_for_update().get(pk=referral.pk)
+    if locked.screened_at is not None:
+        raise Conflict(
+            f"This referral was screened on {locked.screened_at:%Y-%m-%d %H:%M} UTC; "
+            "a screening is recorded once.",
+            code="already_screened",
+        )
+    participants = _partners_on_case(case, [actor.partner, *participants], "participants")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            screening = Screening.objects.create(
+                referral=locked, outcome=outcome, reasons=reasons,
+                participant_names=(participant_names or "").strip()[:500],
+                screened_by=actor.user, screened_by_client=actor.client, partner=actor.partner,
+                screened_at=now,
+            )  # fmt: skip
+    except IntegrityError:
+        raise Conflict("This referral has just been screened.", code="already_screened") from None
+    screening.participants.set(participants)
+    Referral.objects.filter(pk=locked.pk).update(
+        screened_at=now, version=F("version") + 1, updated_at=now
+    )
+    _complete_screening_followups(locked.pk, now)
+    if (
+        case.lead_partner_id == actor.partner.pk
+        and case.status == CaseStatus.SCREENING
+        and not Referral.objects.filter(case=case, screened_at__isnull=True).exists()
+    ):
+        if outcome in SCREENING_CLOSES:
+            case_services.case_transition(
+                actor=actor, case=case, to=CaseStatus.CLOSED, reason=f"Screening: {outcome}",
+                closure_reason=ClosureReason.NO_FURTHER_ACTION,
+            )  # fmt: skip
+        else:
+            case_services.case_transition(
+                actor=actor, case=case, to=CaseStatus.OPEN, reason=f"Screening: {outcome}"
+            )
+    record_change("referral", locked.pk, "updated", case_id=case.pk, person_id=locked.subject_id)
+    access_record(
+        actor=actor,
+        action="screen",
+        accesses=[
+            Access(
+                "referral", locked.pk, case_id=case.pk, person_id=locked.subject_id,
+                justification=access.justification(actor, _with_basis(locked, actor)),
+            )
+        ],
+        detail={"outcome": outcome, "participants": sorted(p.slug for p in participants)},
+    )  # fmt: skip
+    return screening
+
+
+def _complete_screening_followups(referral_id, now: datetime) -> None:
+    from followups.models import FollowUp
+
+    FollowUp.objects.filter(
+        kind=SCREENING_FOLLOWUP,
+        subject_resource="referral",
+        subject_id=referral_id,
+        status__in=(FollowUp.Status.PENDING, FollowUp.Status.NOTIFIED, FollowUp.Status.ESCALATED),
+    ).update(status=FollowUp.Status.DONE, completed_at=now, updated_at=now)
+
+
+# Break-glass
+
+
+def break_glass_open(*, actor: Actor, case_id, reason: str) -> BreakGlassAccess:
+    """Emergency access to a case not shared with the actor's partner: a practitioner's own
+    decision with a reason, for BREAK_GLASS_HOURS, logged, and told to the lead partner's managers.
+    Restricted cases are never opened this way (and are not revealed: 404 like a missing case)."""
+    access.check_break_glass(actor, case_id)
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise ValidationFailed(
+            "Give the reason you need this case now (at least 10 characters).",
+            fields={"reason": ["required"]},
+        )
+    case = access.case_for_break_glass(actor, case_id)
+    return _break_glass_grant(actor=actor, case=case, reason=reason)
+
+
+@transaction.atomic
+def _break_glass_grant(*, actor: Actor, case: Case, reason: str) -> BreakGlassAccess:
+    if case_access.cases_visible_to(actor).filter(pk=case.pk).exists():
+        raise Conflict("You can already see this case.", code="already_visible")
+    now = timezone.now()
+    expires_at = now + timedelta(hours=settings.BREAK_GLASS_HOURS)
+    grant = BreakGlassAccess.objects.create(
+        case=case, user=actor.user, partner=actor.partner, reason=reason, opened_at=now,
+        expires_at=expires_at,
+    )  # fmt: skip
+    case_access.grant_user(case, actor.user, expires_at=expires_at)
+    access_record(
+        actor=actor,
+        action="break_glass",
+        accesses=[
+            Access(
+                "case", case.pk, case_id=case.pk, person_id=case.subject_id,
+                justification=f"break-glass: {reason}",
+            )
+        ],
+        detail={"reason": reason, "expires_at": expires_at.isoformat(), "grant": str(grant.pk)},
+    )  # fmt: skip
+    managers = User.objects.filter(
+        is_active=True, membership__partner_id=case.lead_partner_id, membership__role=Role.MANAGER
+    )
+    notify(
+        recipients=managers,
+        kind="break_glass",
+        title="Break-glass access was used on a case your partner leads",
+        link=f"/cases/{case.pk}/access-log",
+        dedupe_key=f"break-glass:{grant.pk}",
+    )
+    return grant
