@@ -1,0 +1,40 @@
+"""The kinds of follow-up the sweeps create, who hears about them, and where a notification links.
+
+Programme schedules (programmes/) add their own kinds through `followup_create`; any kind not listed
+here is an ordinary follow-up: its assignee is told when it falls due.
+"""
+
+from __future__ import annotations
+
+CASE_REVIEW = "case_review"
+ACTION_OVERDUE = "action_overdue"
+# Created by casework.referral_create for every referral (due at its screening deadline, marked
+# done on screening); the missed-screening sweep backs it up for referrals that lack one.
+SCREENING_OVERDUE = "screening_deadline"
+SHARE_EXPIRING = "share_expiring"
+CONSENT_EXPIRING = "consent_expiring"
+SUPERVISION_CHECK_IN = "supervision_check_in"
+RETENTION_REVIEW = "retention_review"
+
+# Claimed straight to `escalated`, not `notified`: the deadline has already been missed.
+ESCALATION_KINDS = frozenset({SCREENING_OVERDUE})
+# Assigned to a partner, these go to its managers only (oversight, staff wellbeing, retention).
+MANAGER_KINDS = frozenset({SCREENING_OVERDUE, SUPERVISION_CHECK_IN, RETENTION_REVIEW})
+# A member of staff's own wellbeing follow-up is theirs and their managers', nobody else's.
+PRIVATE_KINDS = frozenset({SUPERVISION_CHECK_IN})
+
+FOLLOWUPS_PATH = "/follow-ups/"
+
+
+def notification_title(followup) -> str:
+    """The follow-up's own title; an escalation says the deadline was missed."""
+    if followup.kind in ESCALATION_KINDS:
+        return f"Deadline missed, escalated to managers: {followup.title}"[:200]
+    return followup.title
+
+
+def link_for(followup) -> str:
+    """A path in the app (never content): the case when there is one, else the follow-up list."""
+    if followup.case_id:
+        return f"/cases/{followup.case_id}"
+    return FOLLOWUPS_PATH

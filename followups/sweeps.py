@@ -1,0 +1,342 @@
+"""The periodic sweeps: find in the database what needs a follow-up, and create it once.
+
+Each sweep is a service run by a periodic task (followups/tasks.py, scheduled in
+followups/schedule.py). They create follow-ups with the unique key (kind, subject, due time), so a
+sweep that runs twice, runs on two workers at once, or runs again after a worker died part-way
+creates nothing twice; `followups_deliver_due` then tells people, once, when each falls due.
+Sweeps read their source tables through indexed conditions (status, dates) and look back a bounded
+window, so their cost follows what is due, not how much history there is.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from django.apps import apps
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from followups import kinds
+from followups.models import FollowUp
+from followups.services import followups_deliver, followups_ensure
+
+logger = logging.getLogger(__name__)
+
+# How far ahead people hear about things that are about to end, and how far back sweeps look for
+# things that became due while no sweep ran (e.g. the workers were down for a weekend).
+EXPIRY_NOTICE = timedelta(days=14)
+LOOKBACK = timedelta(days=30)
+# Default retention when a case relies on no agreement (the agreements' own default).
+DEFAULT_RETENTION_MONTHS = 72
+WORKDAY_START = time(9, 0)
+
+
+def at_start_of_workday(day: date) -> datetime:
+    """09:00 local time on `day`, as an aware datetime: reminders arrive in working hours."""
+    return datetime.combine(day, WORKDAY_START, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def _model(label: str):
+    """Models of apps built alongside this one, looked up late so followups does not import them."""
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        logger.info("sweep skipped: %s is not installed", label)
+        return None
+
+
+@transaction.atomic
+def sweep_case_reviews(*, now: datetime | None = None) -> int:
+    """A follow-up for the lead on each live case whose review date is today or within the notice.
+
+    Due at 09:00 two days before the review date. A review date that moves cancels the pending
+    follow-up for the old date; a closed case has its pending review cancelled.
+    """
+    from cases.models import Case, CaseStatus
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    notice = timedelta(days=2)
+    cases = list(
+        Case.objects.exclude(status=CaseStatus.CLOSED)
+        .filter(review_date__gte=today - LOOKBACK, review_date__lte=today + notice)
+        .values_list("pk", "review_date", "lead_partner_id", "lead_practitioner_id")
+    )
+    wanted = {pk: at_start_of_workday(review_date - notice) for pk, review_date, _, _ in cases}
+    followups_ensure(
+        [
+            FollowUp(
+                kind=kinds.CASE_REVIEW,
+                subject_resource="case",
+                subject_id=pk,
+                case_id=pk,
+                due_at=wanted[pk],
+                title=f"Case review due on {review_date:%-d %B %Y}",
+                assignee_user_id=practitioner,
+                assignee_partner_id=None if practitioner else partner,
+            )
+            for pk, review_date, partner, practitioner in cases
+        ]
+    )
+    # Review dates that moved, and cases that closed: their pending reviews no longer apply.
+    stale = [
+        f.pk
+        for f in FollowUp.objects.filter(
+            kind=kinds.CASE_REVIEW, status=FollowUp.Status.PENDING, subject_id__in=list(wanted)
+        ).only("pk", "subject_id", "due_at")
+        if wanted.get(f.subject_id) != f.due_at
+    ]
+    closed = FollowUp.objects.filter(
+        kind=kinds.CASE_REVIEW, status=FollowUp.Status.PENDING, case__status=CaseStatus.CLOSED
+    ).values_list("pk", flat=True)
+    FollowUp.objects.filter(Q(pk__in=stale) | Q(pk__in=closed)).update(
+        status=FollowUp.Status.CANCELLED, updated_at=now, completed_at=now
+    )
+    return len(cases)
+
+
+@transaction.atomic
+def sweep_overdue_actions(*, now: datetime | None = None) -> int:
+    """An open action past its due date: a follow-up for its owner (user, else owning partner),
+    due at 09:00 the day after the due date. Actions done or cancelled before that are dropped."""
+    Action = _model("casework.Action")
+    if Action is None:
+        return 0
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    overdue = list(
+        Action.objects.filter(
+            status="open", due_date__lt=today, due_date__gte=today - LOOKBACK
+        ).values_list("pk", "case_id", "due_date", "owner_user_id", "owner_partner_id")
+    )
+    followups_ensure(
+        [
+            FollowUp(
+                kind=kinds.ACTION_OVERDUE,
+                subject_resource="action",
+                subject_id=pk,
+                case_id=case_id,
+                due_at=at_start_of_workday(due_date + timedelta(days=1)),
+                title=f"An action due on {due_date:%-d %B %Y} is overdue",
+                assignee_user_id=owner_user,
+                assignee_partner_id=None if owner_user else owner_partner,
+            )
+            for pk, case_id, due_date, owner_user, owner_partner in overdue
+        ]
+    )
+    closed = Action.objects.filter(pk=OuterRef("subject_id")).exclude(status="open")
+    FollowUp.objects.filter(kind=kinds.ACTION_OVERDUE, status=FollowUp.Status.PENDING).filter(
+        Exists(closed)
+    ).update(status=FollowUp.Status.CANCELLED, updated_at=now, completed_at=now)
+    return len(overdue)
+
+
+def sweep_missed_screening(*, now: datetime | None = None) -> int:
+    """A referral not screened by its deadline is escalated to the managers of the partner
+    responsible for screening it (the lead partner of its case), once.
+
+    casework creates the screening follow-up with each referral; this sweep creates any that are
+    missing (same kind, subject and due time, so never a second one), then delivers them at once:
+    the claim moves them pending → escalated, and the managers are told.
+    """
+    Referral = _model("casework.Referral")
+    if Referral is None:
+        return 0
+    now = now or timezone.now()
+    with transaction.atomic():
+        missed = list(
+            Referral.objects.filter(
+                screened_at__isnull=True,
+                screening_due_at__lte=now,
+                screening_due_at__gte=now - LOOKBACK,
+            ).values_list("pk", "case_id", "case__lead_partner_id", "screening_due_at")
+        )
+        followups_ensure(
+            [
+                FollowUp(
+                    kind=kinds.SCREENING_OVERDUE,
+                    subject_resource="referral",
+                    subject_id=pk,
+                    case_id=case_id,
+                    due_at=due_at,
+                    title="Joint screening due for a referral",
+                    assignee_partner_id=partner,
+                )
+                for pk, case_id, partner, due_at in missed
+            ]
+        )
+        ids = list(
+            FollowUp.objects.filter(
+                kind=kinds.SCREENING_OVERDUE,
+                subject_resource="referral",
+                subject_id__in=[pk for pk, *_ in missed],
+                status=FollowUp.Status.PENDING,
+            ).values_list("pk", flat=True)
+        )
+        # Screened since the follow-up was created but before it was sent: nothing to escalate.
+        screened = Referral.objects.filter(pk=OuterRef("subject_id"), screened_at__isnull=False)
+        FollowUp.objects.filter(
+            kind=kinds.SCREENING_OVERDUE, status=FollowUp.Status.PENDING
+        ).filter(Exists(screened)).update(
+            status=FollowUp.Status.CANCELLED, updated_at=now, completed_at=now
+        )
+    # Delivered in its own transaction (after the follow-ups committed): the claim decides.
+    return followups_deliver(ids, now=now)
+
+
+@transaction.atomic
+def sweep_expiring_shares_and_consents(*, now: datetime | None = None) -> int:
+    """Notice, EXPIRY_NOTICE ahead, of a share or a consent decision about to end: to the case's
+    lead practitioner (else its lead partner), who decides whether to renew."""
+    from cases.models import CaseStatus, ConsentDecision, ConsentRecord, Share
+
+    now = now or timezone.now()
+    horizon = now + EXPIRY_NOTICE
+    candidates = []
+    shares = Share.objects.filter(
+        revoked_at__isnull=True, expires_at__gt=now, expires_at__lte=horizon
+    ).values_list(
+        "pk", "case_id", "expires_at", "case__lead_partner_id", "case__lead_practitioner_id"
+    )
+    for pk, case_id, expires_at, partner, practitioner in shares:
+        candidates.append(
+            FollowUp(
+                kind=kinds.SHARE_EXPIRING,
+                subject_resource="share",
+                subject_id=pk,
+                case_id=case_id,
+                due_at=expires_at - EXPIRY_NOTICE,
+                title=f"A case share ends on {timezone.localtime(expires_at):%-d %B %Y}",
+                assignee_user_id=practitioner,
+                assignee_partner_id=None if practitioner else partner,
+            )
+        )
+    consents = (
+        ConsentRecord.objects.filter(
+            decision=ConsentDecision.GIVEN, expires_at__gt=now, expires_at__lte=horizon
+        )
+        .exclude(case__status=CaseStatus.CLOSED)
+        .values_list(
+            "pk", "case_id", "expires_at", "case__lead_partner_id", "case__lead_practitioner_id"
+        )
+    )
+    for pk, case_id, expires_at, partner, practitioner in consents:
+        candidates.append(
+            FollowUp(
+                kind=kinds.CONSENT_EXPIRING,
+                subject_resource="consent",
+                subject_id=pk,
+                case_id=case_id,
+                due_at=expires_at - EXPIRY_NOTICE,
+                title=f"A consent decision ends on {timezone.localtime(expires_at):%-d %B %Y}: "
+                "check it with the person",
+                assignee_user_id=practitioner,
+                assignee_partner_id=None if practitioner else partner,
+            )
+        )
+    followups_ensure(candidates)
+    # A share revoked before its notice went out needs no notice.
+    revoked = Share.objects.filter(pk=OuterRef("subject_id"), revoked_at__isnull=False)
+    FollowUp.objects.filter(kind=kinds.SHARE_EXPIRING, status=FollowUp.Status.PENDING).filter(
+        Exists(revoked)
+    ).update(status=FollowUp.Status.CANCELLED, updated_at=now, completed_at=now)
+    return len(candidates)
+
+
+@transaction.atomic
+def sweep_supervision_check_ins(*, now: datetime | None = None) -> int:
+    """A monthly supervision and wellbeing check-in for each active member of staff on
+    high-exposure work (profile.high_exposure): due at 09:00 on the first of the month, to them and
+    their partner's managers. Once a month each: the due time is part of the unique key."""
+    from partners.models import User
+
+    now = now or timezone.now()
+    first = timezone.localdate(now).replace(day=1)
+    staff = list(
+        User.objects.filter(
+            is_active=True, profile__high_exposure=True, membership__partner__active=True
+        ).values_list("pk", "membership__partner_id")
+    )
+    followups_ensure(
+        [
+            FollowUp(
+                kind=kinds.SUPERVISION_CHECK_IN,
+                subject_resource="user",
+                subject_id=pk,
+                due_at=at_start_of_workday(first),
+                title=f"Monthly supervision and wellbeing check-in ({first:%B %Y})",
+                assignee_user_id=pk,
+                assignee_partner_id=partner,
+            )
+            for pk, partner in staff
+        ]
+    )
+    # No longer on high-exposure work (or gone): their pending check-ins lapse.
+    FollowUp.objects.filter(
+        kind=kinds.SUPERVISION_CHECK_IN, status=FollowUp.Status.PENDING
+    ).exclude(subject_id__in=[pk for pk, _ in staff]).update(
+        status=FollowUp.Status.CANCELLED, updated_at=now, completed_at=now
+    )
+    return len(staff)
+
+
+def retention_months_for(case) -> int:
+    """The retention period a closed case is held for: the longest of the agreements its shares
+    relied on; with no share, the longest of the lead partner's active agreements; else the
+    default."""
+    months = [s.agreement.retention_months for s in case.shares.all()]
+    if not months:
+        months = [a.retention_months for a in case.lead_partner.agreements.all() if a.active]
+    return max(months, default=DEFAULT_RETENTION_MONTHS)
+
+
+@transaction.atomic
+def sweep_retention_reviews(*, now: datetime | None = None) -> int:
+    """A closed case whose retention period has passed (counted from its last change, i.e. its
+    closure or anything after) gets a retention review for the lead partner's managers, who decide
+    whether to keep or purge it. A reopened case has its pending review cancelled."""
+    from cases.models import Case, CaseStatus, DataSharingAgreement
+
+    now = now or timezone.now()
+    shortest = (
+        DataSharingAgreement.objects.order_by("retention_months")
+        .values_list("retention_months", flat=True)
+        .first()
+    )
+    shortest = min(shortest or DEFAULT_RETENTION_MONTHS, DEFAULT_RETENTION_MONTHS)
+    # Cases already given a review since their last change are not looked at again.
+    reviewed = FollowUp.objects.filter(
+        kind=kinds.RETENTION_REVIEW, case=OuterRef("pk"), created_at__gte=OuterRef("updated_at")
+    )
+    cases = (
+        Case.objects.filter(
+            status=CaseStatus.CLOSED, updated_at__lte=now - relativedelta(months=shortest)
+        )
+        .exclude(Exists(reviewed))
+        .prefetch_related("shares__agreement", "lead_partner__agreements")
+    )
+    candidates = []
+    for case in cases.iterator(chunk_size=500):
+        due_at = case.updated_at + relativedelta(months=retention_months_for(case))
+        if due_at <= now:
+            candidates.append(
+                FollowUp(
+                    kind=kinds.RETENTION_REVIEW,
+                    subject_resource="case",
+                    subject_id=case.pk,
+                    case_id=case.pk,
+                    due_at=due_at,
+                    title="A closed case has reached the end of its retention period: review it",
+                    assignee_partner_id=case.lead_partner_id,
+                )
+            )
+    followups_ensure(candidates)
+    FollowUp.objects.filter(kind=kinds.RETENTION_REVIEW, status=FollowUp.Status.PENDING).exclude(
+        case__status=CaseStatus.CLOSED
+    ).update(status=FollowUp.Status.CANCELLED, updated_at=now, completed_at=now)
+    return len(candidates)
