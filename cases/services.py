@@ -201,6 +201,36 @@ def relationship_add(
 
 
 @transaction.atomic
+def case_household_add(*, actor: Actor, case: Case, person: Person, reason: str = "") -> Case:
+    """Adds a person to the case's household (adversity is household-wide). Only the lead partner
+    changes the case record (the caller passes a case fetched with CHANGE); the person must be
+    visible to the actor. Kept in the case's history; anyone the case is shared with then sees them."""
+    if not access.persons_visible_to(actor).filter(pk=person.pk).exists():
+        raise ValidationFailed(
+            "No person you can see has that id.", fields={"household": ["unknown person"]}
+        )
+    if person.pk == case.subject_id or case.household.filter(pk=person.pk).exists():
+        return case
+    case.household.add(person)
+    Case.objects.filter(pk=case.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    case.refresh_from_db()
+    _record_history(case, actor, {"household": [None, str(person.pk)]}, reason)
+    record_change("case", case.pk, "updated", case_id=case.pk, person_id=case.subject_id)
+    access_record(
+        actor=actor,
+        action="update",
+        accesses=[
+            Access(
+                "case", case.pk, case_id=case.pk, person_id=person.pk,
+                justification=access.justification(actor, case),
+            )
+        ],
+        detail={"fields": ["household"]},
+    )  # fmt: skip
+    return case
+
+
+@transaction.atomic
 def consent_record(
     *,
     actor: Actor,

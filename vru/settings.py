@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # 413 for API request bodies over API_MAX_REQUEST_BYTES, before anything reads them.
+    "sync.limits.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -88,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # POST /api/v1/*: Idempotency-Key claims, replays and stored responses (sync/idempotency.py).
+    "sync.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "vru.urls"
@@ -277,6 +281,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
+    # Per caller (client or user): 429 with Retry-After (sync/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": ["sync.throttling.CallerRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "caller": env_str("API_RATE_LIMIT", "1200/min"),
         "sync": env_str("SYNC_RATE_LIMIT", "300/min"),

@@ -87,6 +87,10 @@ class CaseSerializer(serializers.ModelSerializer):
     lead_partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     lead_practitioner = serializers.PrimaryKeyRelatedField(read_only=True)
     household = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    # Blank until the case is closed: declared so the OpenAPI enum includes "".
+    closure_reason = serializers.ChoiceField(
+        choices=ClosureReason.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Case

@@ -47,7 +47,7 @@ from casework.models import (
     Urgency,
 )
 from core.api.concurrency import expected_version, with_etag
-from core.api.filters import UpdatedSinceFilterSet
+from core.api.filters import UpdatedSinceFilterSet, UtcIsoDateTimeFilter
 from core.api.pagination import CursorPagination
 from core.api.views import ActorMixin, VisibleListMixin
 from core.errors import NotFound, ValidationFailed
@@ -113,8 +113,8 @@ class EntryPagination(CursorPagination):
 class EntryFilter(UpdatedSinceFilterSet):
     kind = django_filters.ChoiceFilter(choices=EntryKind.choices)
     visibility = django_filters.ChoiceFilter(choices=EntryVisibility.choices)
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
     case = django_filters.UUIDFilter(field_name="case_id")
     q = django_filters.CharFilter(
         method="search", help_text="Words in the entry (only entries you may see are searched)."
@@ -387,7 +387,7 @@ class ReferralFilter(UpdatedSinceFilterSet):
     source_partner = django_filters.CharFilter(field_name="source_partner__slug")
     case = django_filters.UUIDFilter(field_name="case_id")
     subject = django_filters.UUIDFilter(field_name="subject_id")
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_after = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
 
     class Meta:
         model = Referral

@@ -10,7 +10,7 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.filters import UpdatedSinceFilterSet
+from core.api.filters import UpdatedSinceFilterSet, UtcIsoDateTimeFilter
 from core.api.pagination import CursorPagination
 from core.api.views import ActorMixin, VisibleListMixin
 from core.errors import NotFound
@@ -31,10 +31,10 @@ class FollowUpFilter(UpdatedSinceFilterSet):
         method="filter_assigned",
         help_text="`me`: only follow-ups assigned to the caller in person (not to their partner).",
     )
-    due_before = django_filters.IsoDateTimeFilter(
+    due_before = UtcIsoDateTimeFilter(
         field_name="due_at", lookup_expr="lt", help_text="Due before this time (ISO 8601)."
     )
-    due_after = django_filters.IsoDateTimeFilter(
+    due_after = UtcIsoDateTimeFilter(
         field_name="due_at", lookup_expr="gte", help_text="Due at or after this time (ISO 8601)."
     )
     status = django_filters.MultipleChoiceFilter(

@@ -1,0 +1,306 @@
+"""The change feed: an ordered, gap-free view of the change journal, filtered to what the caller
+may see now. Behind GET /api/v1/changes and webhook deliveries alike.
+
+Ordering. Services append `core.Change` rows with `seq` NULL inside their own transactions. Ids come
+from a sequence at INSERT time, so they do not follow commit order: a transaction holding id 10 can
+commit after one holding id 11. A feed keyed on ids would hand out 11, move its cursor past 10 and
+never return 10. Instead `sequence()` gives each *committed* row a `seq` at read time, under one
+lock, in one statement: every row that commits later gets a higher `seq` than anything a reader has
+seen, so a cursor never passes a row that is not yet there.
+
+Visibility is decided now, per record, by the owning domain's access module (cases, casework), so a
+change to a record the caller may not see never appears. `revoked` rows (written when a share ends)
+go only to their audience partner; when the case's subject is no longer visible to that partner
+either, a second `person revoked` item follows, so the partner can drop both copies.
+
+Cursors are opaque (a signed position); a cursor from before the journal's pruning horizon, or one
+that was not issued here, is 410 Gone: the caller starts a full resync.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core import signing
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+
+from cases import access as case_access
+from core.errors import DomainError
+from core.models import Change
+from partners.actor import Actor
+from sync.models import FeedHorizon
+
+# Any fixed 64-bit number: the advisory lock that serialises sequencing on PostgreSQL.
+SEQUENCER_LOCK = 7_240_601_001
+LAST_PART = 9  # a position (seq, LAST_PART) means "everything at seq has been seen"
+SCAN_WINDOW = 5_000  # journal rows looked at per query
+SCAN_LIMIT = 50_000  # journal rows looked at per request, however few are visible
+HIGH_WATER_TTL = 3600
+_SIGNER = signing.Signer(salt="sync.feed.cursor")
+
+
+class CursorGone(DomainError):
+    status = 410
+    code = "cursor_expired"
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    seq: int
+    part: int = LAST_PART
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    position: Position
+    resource: str
+    object_id: object
+    action: str
+    changed_at: datetime
+    case_id: object = None
+    person_id: object = None
+
+    @property
+    def event_type(self) -> str:
+        return f"{self.resource}.{self.action}"
+
+    @property
+    def cursor(self) -> str:
+        return encode_cursor(self.position)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[FeedItem]
+    next_position: Position
+    scanned_through: int
+
+
+# --- cursors -------------------------------------------------------------------------------
+
+
+def encode_cursor(position: Position) -> str:
+    signed = _SIGNER.sign(f"{position.seq}.{position.part}")
+    return base64.urlsafe_b64encode(signed.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Position:
+    """The position a cursor stands for; CursorGone for anything not issued here."""
+    gone = CursorGone(
+        "This cursor is not valid here. Start a full resync, then follow the feed from its "
+        "latest position (GET /api/v1/changes?latest=true).",
+        fields={"cursor": ["unknown cursor"]},
+    )
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode()).decode()
+        seq, part = _SIGNER.unsign(raw).split(".")
+        return Position(int(seq), int(part))
+    except (binascii.Error, UnicodeError, ValueError, signing.BadSignature):
+        raise gone from None
+
+
+# --- sequencing ----------------------------------------------------------------------------
+
+
+def horizon() -> int:
+    """The highest seq pruned away (0 when nothing has been)."""
+    row = FeedHorizon.objects.filter(pk=1).values_list("pruned_through", flat=True).first()
+    return row or 0
+
+
+def sequence() -> int:
+    """Give committed, unsequenced journal rows the next seqs, in id order. Returns the head seq.
+
+    Serialised by an advisory lock on PostgreSQL and by SQLite's single writer, so two readers never
+    hand out the same numbers and a later run always numbers after an earlier one.
+    """
+    if Change.objects.filter(seq__isnull=True).exists():
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEQUENCER_LOCK])
+            base = max(Change.objects.aggregate(m=Max("seq"))["m"] or 0, horizon())
+            table = connection.ops.quote_name(Change._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET seq = %s + todo.n FROM ("
+                    f"SELECT id, row_number() OVER (ORDER BY id) AS n FROM {table} "
+                    "WHERE seq IS NULL) AS todo "
+                    f"WHERE {table}.id = todo.id",
+                    [base],
+                )
+    return head()
+
+
+def head() -> int:
+    return max(Change.objects.aggregate(m=Max("seq"))["m"] or 0, horizon())
+
+
+# --- visibility ----------------------------------------------------------------------------
+
+
+def _casework(name: str) -> Callable | None:
+    try:
+        from casework import access as casework_access
+    except ImportError:  # pragma: no cover - casework is part of the project
+        return None
+    return getattr(casework_access, name, None)
+
+
+def _visible_via(selector: Callable[[Actor], QuerySet], actor: Actor) -> Exists:
+    return Exists(selector(actor).filter(pk=OuterRef("object_id")))
+
+
+def _by_resource(actor: Actor) -> dict[str, Q]:
+    """Per resource: how a change row is visible. A resource with no entry here never appears
+    (fail closed), so a new record type must say who may see it before its changes are shown."""
+    rules: dict[str, Q] = {
+        "case": Q(_visible_via(case_access.cases_visible_to, actor)),
+        "person": Q(_visible_via(case_access.persons_visible_to, actor)),
+    }
+    for resource, selector in (
+        ("entry", "entries_visible_to"),
+        ("adversity", "adversities_visible_to"),
+        ("action", "actions_visible_to"),
+        ("referral", "referrals_visible_to"),
+    ):
+        function = _casework(selector)
+        if function is not None:
+            rules[resource] = Q(_visible_via(function, actor))
+    return rules
+
+
+def visibility_condition(actor: Actor) -> Q:
+    """The one rule for the feed, as a filter on core.Change."""
+    revoked = Q(action=Change.Action.REVOKED, audience_partner_id=actor.partner.pk)
+    if not case_access.reads_case_content(actor):
+        return revoked
+    condition = Q()
+    for resource, rule in _by_resource(actor).items():
+        condition |= Q(resource=resource) & rule
+    live = (
+        Q(audience_partner__isnull=True)
+        & ~Q(action__in=[Change.Action.REVOKED, Change.Action.DELETED])
+        & condition
+    )
+    # A deleted record cannot be checked any more: it was visible if its case still is.
+    deleted = (
+        Q(audience_partner__isnull=True, action=Change.Action.DELETED)
+        & ~Q(resource__in=["case", "person"])
+        & Q(case_id__in=case_access.cases_visible_to(actor).values("pk"))
+    )
+    return revoked | live | deleted
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _expand(actor: Actor, rows: list[Change]) -> list[FeedItem]:
+    """Journal rows → feed items: a revoked case whose subject went out of sight with it also
+    yields `person revoked`."""
+    items = []
+    revoked_people = {
+        r.person_id for r in rows if r.action == Change.Action.REVOKED and r.person_id
+    }
+    still_visible = set()
+    if revoked_people:
+        still_visible = set(
+            case_access.persons_visible_to(actor)
+            .filter(pk__in=revoked_people)
+            .values_list("pk", flat=True)
+        )
+    for row in rows:
+        items.append(
+            FeedItem(
+                Position(row.seq, 0),
+                row.resource,
+                row.object_id,
+                row.action,
+                row.changed_at,
+                row.case_id,
+                row.person_id,
+            )
+        )
+        if (
+            row.action == Change.Action.REVOKED
+            and row.resource == "case"
+            and row.person_id
+            and row.person_id not in still_visible
+        ):
+            items.append(
+                FeedItem(
+                    Position(row.seq, 1),
+                    "person",
+                    row.person_id,
+                    Change.Action.REVOKED,
+                    row.changed_at,
+                    row.case_id,
+                    row.person_id,
+                )
+            )
+    return items
+
+
+def check_position(position: Position, *, head_seq: int) -> None:
+    if position.seq < horizon():
+        raise CursorGone(
+            "This cursor has expired: the changes after it are older than the journal keeps. "
+            "Start a full resync, then follow the feed from GET /api/v1/changes?latest=true.",
+            fields={"cursor": ["expired"]},
+        )
+    if position.seq > head_seq:
+        raise CursorGone(
+            "This cursor is not known here. Start a full resync.", fields={"cursor": ["unknown"]}
+        )
+
+
+def read(actor: Actor, after: Position | None, *, limit: int, scan_limit: int = SCAN_LIMIT) -> Page:
+    """Up to `limit` items visible to the actor after `after` (None: the oldest kept).
+
+    Work per call is bounded: at most `scan_limit` journal rows are looked at. When none of them is
+    visible the page is empty and the caller keeps its cursor; where the scan got to is remembered
+    (briefly, per caller and position) so the next poll does not look at the same rows again.
+    """
+    head_seq = sequence()
+    if after is None:
+        after = Position(horizon())
+    check_position(after, head_seq=head_seq)
+    condition = visibility_condition(actor)
+    memo_key = (
+        f"sync:feed:hw:{actor.kind}:{(actor.client or actor.user).pk}:{after.seq}.{after.part}"
+    )
+    low = max(after.seq if after.part == LAST_PART else after.seq - 1, cache.get(memo_key) or 0)
+    items: list[FeedItem] = []
+    scanned = 0
+    while low < head_seq and len(items) < limit and scanned < scan_limit:
+        high = min(low + SCAN_WINDOW, head_seq)
+        rows = list(
+            Change.objects.filter(seq__gt=low, seq__lte=high)
+            .filter(condition)
+            .order_by("seq")[: limit - len(items) + 1]
+        )
+        fresh = [i for i in _expand(actor, rows) if i.position > after]
+        items.extend(fresh)
+        if len(items) >= limit:
+            # Cut after a whole journal row, so a position is always "all of seq N".
+            last_seq = items[limit - 1].position.seq
+            items = [i for i in items if i.position.seq <= last_seq]
+            return Page(items, Position(last_seq), last_seq)
+        scanned += high - low
+        low = high
+    if items:
+        return Page(items, Position(low), low)
+    if low > after.seq:
+        cache.set(memo_key, low, HIGH_WATER_TTL)
+    return Page([], after, low)
+
+
+def latest() -> Position:
+    return Position(sequence())

@@ -1,0 +1,79 @@
+"""The shape of one record in a batch sync, per resource. Validated record by record, so one bad
+record gets its own field errors and the rest of the batch goes on."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from cases.identifiers import Scheme
+from cases.models import CaseStatus, ClosureReason, RiskLevel
+
+LOCAL_ID_HELP = (
+    "Your system's own id for this record (1–64 characters): what the upsert is keyed by."
+)
+
+
+class SyncIdentifierSerializer(serializers.Serializer):
+    scheme = serializers.ChoiceField(choices=Scheme.choices)
+    value = serializers.CharField(max_length=64)
+
+
+class SyncRecordSerializer(serializers.Serializer):
+    local_id = serializers.CharField(max_length=64, help_text=LOCAL_ID_HELP)
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Optional: the version you last read. If the record has changed since, this "
+        "record fails with `stale` instead of overwriting the other change.",
+    )
+
+
+class PersonRecordSerializer(SyncRecordSerializer):
+    """Fields left out are left as they are; identifiers are added, never removed."""
+
+    given_name = serializers.CharField(max_length=100, required=False)
+    family_name = serializers.CharField(max_length=100, required=False)
+    preferred_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    date_of_birth_approximate = serializers.BooleanField(required=False)
+    gender = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    pronouns = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    language = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    interpreter_needed = serializers.BooleanField(required=False)
+    address_line_1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    address_line_2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    town = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    postcode = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    uprn = serializers.CharField(max_length=12, required=False, allow_blank=True)
+    identifiers = SyncIdentifierSerializer(many=True, required=False)
+
+
+class CaseRecordSerializer(SyncRecordSerializer):
+    subject_local_id = serializers.CharField(
+        max_length=64,
+        required=False,
+        help_text="The subject by your `local` person id (synced to /sync/people first).",
+    )
+    subject = serializers.UUIDField(
+        required=False, help_text="Or the subject by person id (must be visible to you)."
+    )
+    status = serializers.ChoiceField(
+        choices=CaseStatus.choices,
+        required=False,
+        help_text="On create: the starting status (not closed). On update: moves along the "
+        "case workflow; an illegal move fails this record with `illegal_transition`.",
+    )
+    closure_reason = serializers.ChoiceField(
+        choices=ClosureReason.choices, required=False, allow_blank=True
+    )
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    goals = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    what_matters = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    review_date = serializers.DateField(required=False, allow_null=True)
+
+
+RECORD_SERIALIZERS: dict[str, type[SyncRecordSerializer]] = {
+    "people": PersonRecordSerializer,
+    "cases": CaseRecordSerializer,
+}

@@ -1,0 +1,39 @@
+"""Thin Celery tasks: take ids, call a service, safe to run twice (claims are conditional
+UPDATEs or unique keys). Their periodic schedule is in sync/schedule.py."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from sync import services, webhooks
+
+
+@shared_task(name="sync.deliver_webhook", ignore_result=True)
+def deliver_webhook(delivery_id: str) -> str:
+    """One delivery attempt; on failure the next is scheduled with exponential back-off."""
+    return webhooks.deliver(delivery_id)
+
+
+@shared_task(name="sync.webhooks_fan_out", ignore_result=True)
+def webhooks_fan_out() -> int:
+    """New change-journal rows → deliveries for each live subscription."""
+    return webhooks.fan_out()
+
+
+@shared_task(name="sync.webhooks_sweep", ignore_result=True)
+def webhooks_sweep() -> int:
+    """Re-send deliveries whose retry message was lost or whose sender died mid-send."""
+    due = webhooks.due_deliveries()
+    for delivery_id in due:
+        deliver_webhook.delay(delivery_id)
+    return len(due)
+
+
+@shared_task(name="sync.idempotency_purge", ignore_result=True)
+def idempotency_purge() -> int:
+    return services.idempotency_purge()
+
+
+@shared_task(name="sync.journal_prune", ignore_result=True)
+def journal_prune() -> int:
+    return services.journal_prune()

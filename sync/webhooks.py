@@ -1,0 +1,373 @@
+"""Webhooks: partner subscriptions to change events, signed per Standard Webhooks.
+
+Events come from the change journal through the same feed (and so the same visibility rule) as
+GET /api/v1/changes, read as the subscription's owner would read it now. Payloads carry the event
+type and ids only, never personal data: the receiver fetches what it may see through the API.
+
+    webhook-id:        the delivery's id, the same on every retry (de-duplicate on it)
+    webhook-timestamp: seconds since the epoch, of this attempt
+    webhook-signature: "v1," + base64(HMAC-SHA256(secret, f"{id}.{timestamp}.{body}"))
+
+The secret is "whsec_" + base64 of 32 random bytes; the HMAC key is the decoded bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import random
+import secrets
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from core.errors import Forbidden, NotFound, ValidationFailed
+from core.models import Change
+from partners.actor import Actor, actor_for_client, actor_for_user
+from partners.models import Role, Scope, User
+from sync import feed
+from sync.models import WebhookDelivery, WebhookSubscription
+
+logger = logging.getLogger(__name__)
+
+RESOURCES = ("person", "case", "entry", "adversity", "action", "referral")
+ACTIONS = tuple(Change.Action.values)
+EVENT_TYPES = tuple(f"{r}.{a}" for r in RESOURCES for a in ACTIONS)
+ALL_EVENTS = "*"
+SECRET_PREFIX = "whsec_"
+MAX_SUBSCRIPTIONS = 10
+DELIVER_TASK = "sync.deliver_webhook"
+FAN_OUT_BATCH = 1000
+MAX_BACKOFF = timedelta(hours=6)
+
+
+# --- who may -------------------------------------------------------------------------------
+
+
+def can_manage(actor: Actor) -> bool:
+    """Partner systems with the sync scope, and the partner's managers and administrators."""
+    if actor.is_client:
+        return Scope.SYNC in actor.scopes
+    return actor.has_role(Role.MANAGER, Role.ADMIN)
+
+
+def subscriptions_visible_to(actor: Actor) -> QuerySet[WebhookSubscription]:
+    return WebhookSubscription.objects.filter(partner=actor.partner, deleted_at__isnull=True)
+
+
+def subscription_get_for(actor: Actor, subscription_id) -> WebhookSubscription:
+    subscription = subscriptions_visible_to(actor).filter(pk=subscription_id).first()
+    if subscription is None:
+        raise NotFound("Webhook subscription not found.")
+    return subscription
+
+
+# --- subscriptions -------------------------------------------------------------------------
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    allowed = ("https", "http") if settings.WEBHOOK_ALLOW_HTTP else ("https",)
+    if parts.scheme not in allowed or not parts.hostname:
+        raise ValidationFailed(
+            "The webhook URL must be an https:// address.", fields={"url": ["must be https"]}
+        )
+    if parts.username or parts.password:
+        raise ValidationFailed(
+            "Put no credentials in the URL: verify our signature instead.",
+            fields={"url": ["credentials in URL"]},
+        )
+
+
+def _check_event_types(event_types: list[str]) -> list[str]:
+    unknown = sorted(set(event_types) - set(EVENT_TYPES) - {ALL_EVENTS})
+    if not event_types or unknown:
+        raise ValidationFailed(
+            "Subscribe to one or more event types (or '*'): " + ", ".join(EVENT_TYPES) + ".",
+            fields={"event_types": [f"unknown: {', '.join(unknown)}" if unknown else "required"]},
+        )
+    return sorted(set(event_types))
+
+
+@transaction.atomic
+def subscription_create(
+    *, actor: Actor, url: str, event_types: list[str], description: str = ""
+) -> WebhookSubscription:
+    """A subscription starts at the journal's head: it is told about changes from now on."""
+    if not can_manage(actor):
+        raise Forbidden(
+            "Only partner systems with the 'sync' scope and managers can manage webhooks."
+        )
+    _check_url(url)
+    event_types = _check_event_types(event_types)
+    if subscriptions_visible_to(actor).count() >= MAX_SUBSCRIPTIONS:
+        raise ValidationFailed(f"A partner can hold at most {MAX_SUBSCRIPTIONS} subscriptions.")
+    return WebhookSubscription.objects.create(
+        partner=actor.partner,
+        created_by_client=actor.client,
+        created_by_user=actor.user,
+        url=url,
+        description=description,
+        event_types=event_types,
+        secret=new_secret(),
+        cursor_seq=feed.sequence(),
+    )
+
+
+@transaction.atomic
+def subscription_delete(*, actor: Actor, subscription: WebhookSubscription) -> None:
+    if not can_manage(actor):
+        raise Forbidden(
+            "Only partner systems with the 'sync' scope and managers can manage webhooks."
+        )
+    now = timezone.now()
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(
+        active=False, deleted_at=now, secret=""
+    )
+    _cancel_pending(subscription)
+
+
+def _cancel_pending(subscription: WebhookSubscription) -> None:
+    WebhookDelivery.objects.filter(
+        subscription=subscription,
+        status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.SENDING],
+    ).update(status=WebhookDelivery.Status.CANCELLED)
+
+
+def owner_actor(subscription: WebhookSubscription) -> Actor | None:
+    """Events are read as the subscription's owner sees records now; None once it cannot act."""
+    if subscription.created_by_client_id:
+        actor = actor_for_client(subscription.created_by_client)
+    elif subscription.created_by_user_id:
+        actor = actor_for_user(subscription.created_by_user, channel="api")
+    else:
+        return None
+    if actor is None or actor.partner.pk != subscription.partner_id:
+        return None
+    return actor.via("system")
+
+
+def _wants(subscription: WebhookSubscription, event_type: str) -> bool:
+    return ALL_EVENTS in subscription.event_types or event_type in subscription.event_types
+
+
+def payload_for(item: feed.FeedItem) -> dict:
+    data = {"resource": item.resource, "id": str(item.object_id), "action": item.action}
+    if item.case_id and item.resource not in ("case", "person"):
+        data["case"] = str(item.case_id)
+    data["cursor"] = item.cursor
+    return {"type": item.event_type, "timestamp": item.changed_at.isoformat(), "data": data}
+
+
+# --- fan-out: journal → deliveries -------------------------------------------------------
+
+
+def fan_out() -> int:
+    """Turn new journal rows into deliveries for every live subscription. Safe to run twice at
+    once: a subscription's position moves with a conditional UPDATE, and a delivery is unique
+    per (subscription, change)."""
+    feed.sequence()
+    created = 0
+    for subscription in WebhookSubscription.objects.filter(active=True, deleted_at__isnull=True):
+        created += _fan_out_one(subscription)
+    return created
+
+
+def _fan_out_one(subscription: WebhookSubscription) -> int:
+    actor = owner_actor(subscription)
+    if actor is None:
+        _disable(subscription, "Its owner (API client or user) can no longer use the API.")
+        return 0
+    position = feed.Position(max(subscription.cursor_seq, feed.horizon()))
+    page = feed.read(actor, position, limit=FAN_OUT_BATCH)
+    if page.next_position.seq == subscription.cursor_seq:
+        return 0
+    deliveries = [
+        WebhookDelivery(
+            subscription=subscription,
+            change_seq=item.position.seq,
+            part=item.position.part,
+            event_type=item.event_type,
+            payload=payload_for(item),
+        )
+        for item in page.items
+        if _wants(subscription, item.event_type)
+    ]
+    from followups.outbox import enqueue
+
+    with transaction.atomic():
+        moved = WebhookSubscription.objects.filter(
+            pk=subscription.pk, cursor_seq=subscription.cursor_seq
+        ).update(cursor_seq=page.scanned_through)
+        if not moved:
+            return 0  # another worker got here first
+        WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+        for delivery in deliveries:
+            enqueue(DELIVER_TASK, delivery_id=str(delivery.pk))
+    return len(deliveries)
+
+
+# --- delivery ------------------------------------------------------------------------------
+
+
+def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, ... capped at 6 hours, with ±20% jitter so retries do not stampede."""
+    base = min(MAX_BACKOFF.total_seconds(), 30 * 2 ** max(attempts - 1, 0))
+    return timedelta(seconds=base * random.uniform(0.8, 1.2))
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is a failed delivery: we sign for one URL only
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+            response.read(1024)
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _claim(delivery_id) -> WebhookDelivery | None:
+    """Take a due delivery (or one whose sender died mid-send) with a conditional UPDATE."""
+    now = timezone.now()
+    lease = now - timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 3)
+    due = Q(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now) | Q(
+        status=WebhookDelivery.Status.SENDING, claimed_at__lt=lease
+    )
+    claimed = (
+        WebhookDelivery.objects.filter(due, pk=delivery_id)
+        .filter(subscription__active=True)
+        .update(status=WebhookDelivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return None
+    return WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
+
+
+def deliver(delivery_id) -> str:
+    """One attempt. Returns the delivery's status afterwards ("skipped" if not ours to send)."""
+    delivery = _claim(delivery_id)
+    if delivery is None:
+        return "skipped"
+    subscription = delivery.subscription
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
+    timestamp = int(timezone.now().timestamp())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "VRU-Case-Coordination-Webhooks/1",
+        "webhook-id": str(delivery.pk),
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(subscription.secret, str(delivery.pk), timestamp, body),
+    }
+    status_code, error = _post(subscription.url, body, headers)
+    now = timezone.now()
+    if status_code is not None and 200 <= status_code < 300:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=WebhookDelivery.Status.DELIVERED,
+            delivered_at=now,
+            last_status_code=status_code,
+            last_error="",
+        )
+        WebhookSubscription.objects.filter(pk=subscription.pk).update(consecutive_failures=0)
+        return WebhookDelivery.Status.DELIVERED
+    return _failed(delivery, status_code, error or f"HTTP {status_code}")
+
+
+def _failed(delivery: WebhookDelivery, status_code: int | None, error: str) -> str:
+    subscription = delivery.subscription
+    gave_up = delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS
+    delay = backoff(delivery.attempts)
+    status = WebhookDelivery.Status.FAILED if gave_up else WebhookDelivery.Status.PENDING
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=status,
+        last_status_code=status_code,
+        last_error=error[:500],
+        next_attempt_at=timezone.now() + delay,
+    )
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(
+        consecutive_failures=F("consecutive_failures") + 1
+    )
+    failures = (
+        WebhookSubscription.objects.filter(pk=subscription.pk)
+        .values_list("consecutive_failures", flat=True)
+        .first()
+    )
+    if failures is not None and failures >= settings.WEBHOOK_DISABLE_AFTER:
+        _disable(subscription, f"{failures} deliveries in a row failed (last: {error})"[:300])
+        return WebhookDelivery.Status.CANCELLED
+    if not gave_up:
+        from sync.tasks import deliver_webhook
+
+        transaction.on_commit(
+            lambda: deliver_webhook.apply_async(
+                kwargs={"delivery_id": str(delivery.pk)}, countdown=delay.total_seconds()
+            )
+        )
+    return status
+
+
+@transaction.atomic
+def _disable(subscription: WebhookSubscription, reason: str) -> bool:
+    """Turn a subscription off (once) and tell the partner's managers."""
+    now = timezone.now()
+    turned_off = WebhookSubscription.objects.filter(pk=subscription.pk, active=True).update(
+        active=False, disabled_at=now, disabled_reason=reason
+    )
+    if not turned_off:
+        return False
+    _cancel_pending(subscription)
+    from followups.services import notify
+
+    managers = User.objects.filter(
+        is_active=True,
+        membership__partner_id=subscription.partner_id,
+        membership__role__in=[Role.MANAGER, Role.ADMIN],
+    )
+    notify(
+        recipients=managers,
+        kind="webhook_disabled",
+        title="A webhook subscription was turned off after repeated delivery failures",
+        link="/api/v1/webhooks/",
+        dedupe_key=f"webhook-disabled:{subscription.pk}:{now.isoformat()}",
+    )
+    logger.warning("webhooks: subscription %s disabled: %s", subscription.pk, reason)
+    return True
+
+
+def due_deliveries(*, grace: timedelta = timedelta(seconds=60), limit: int = 500) -> list[str]:
+    """Deliveries whose retry message went missing (or whose sender died): for the sweep."""
+    now = timezone.now()
+    lease = now - timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS * 3)
+    rows = WebhookDelivery.objects.filter(subscription__active=True).filter(
+        Q(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now - grace)
+        | Q(status=WebhookDelivery.Status.SENDING, claimed_at__lt=lease)
+    )
+    return [str(pk) for pk in rows.order_by("next_attempt_at").values_list("pk", flat=True)[:limit]]
