@@ -329,6 +329,9 @@ class Share(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     revoke_reason = models.TextField(blank=True)
+    # When the partner was told (change feed `revoked`) that the share lapsed by time; set once by
+    # the sweep's conditional UPDATE (sync.services.share_expiry_announce).
+    expiry_announced_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["shared_at"]

@@ -546,14 +546,17 @@ def share_revoke(*, actor: Actor, case: Case, partner: Partner, reason: str = ""
     )
     access.revoke_partner(case, partner)
     Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
-    record_change(
-        "case",
-        case.pk,
-        "revoked",
-        case_id=case.pk,
-        person_id=case.subject_id,
-        audience_partner=partner,
-    )
+    # Read after our UPDATE: a concurrent expiry sweep's claim is then committed and seen.
+    share.refresh_from_db()
+    if share.expiry_announced_at is None:  # a lapsed share's partner has been told already
+        record_change(
+            "case",
+            case.pk,
+            "revoked",
+            case_id=case.pk,
+            person_id=case.subject_id,
+            audience_partner=partner,
+        )
     access_record(
         actor=actor,
         action="unshare",
@@ -568,7 +571,6 @@ def share_revoke(*, actor: Actor, case: Case, partner: Partner, reason: str = ""
         ],
         detail={"partner": partner.slug},
     )
-    share.refresh_from_db()
     return share
 
 

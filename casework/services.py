@@ -602,11 +602,14 @@ def referral_create(
     received_at: datetime | None = None,
     source_reference: str = "",
     channel: str | None = None,
+    case: Case | None = None,
 ) -> Intake:
     """Receives a referral: finds or records its subject, links the subject's live case visible to
     the actor (or opens one in `screening` with the actor's partner as lead), sets the screening
     deadline from its urgency and schedules the follow-up that escalates a missed deadline.
-    A repeat of the same `source_reference` from the same partner is a conflict, not a new one."""
+    A repeat of the same `source_reference` from the same partner is a conflict, not a new one.
+    A referral into a given `case` (one the actor can see) needs the actor's partner working it,
+    the case live and about the referral's subject."""
     if not (actor.is_client or actor.role in REFERRAL_ROLES):
         raise Forbidden("Referrals are made by partner practitioners, managers and systems.")
     concerns = vocabularies.check_codes("concerns", concerns, field="concerns")
@@ -645,14 +648,26 @@ def referral_create(
             fields={"subject": ["or person required"]},
         )
 
-    case = (
-        case_access.cases_visible_to(actor)
-        .filter(
-            subject=subject, status__in=(CaseStatus.REFERRED, CaseStatus.SCREENING, CaseStatus.OPEN)
+    live = (CaseStatus.REFERRED, CaseStatus.SCREENING, CaseStatus.OPEN)
+    if case is not None:
+        if case.subject_id != subject.pk:
+            raise ValidationFailed(
+                "That case is about someone else.", fields={"case": ["not the subject's case"]}
+            )
+        if case.status not in live:
+            raise Conflict(
+                "That case is closed: send the referral without a case to open a new one.",
+                code="case_closed",
+                fields={"case": ["closed"]},
+            )
+        access.check_contributor(actor, case, what="refer")
+    else:
+        case = (
+            case_access.cases_visible_to(actor)
+            .filter(subject=subject, status__in=live)
+            .order_by("-created_at")
+            .first()
         )
-        .order_by("-created_at")
-        .first()
-    )
     opened = case is None
     if opened:
         case = case_services.case_create(

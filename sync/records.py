@@ -7,6 +7,8 @@ from rest_framework import serializers
 
 from cases.identifiers import Scheme
 from cases.models import CaseStatus, ClosureReason, RiskLevel
+from casework.api.fields import NamedChoiceField
+from casework.models import EntryKind, EntryVisibility, Urgency
 
 LOCAL_ID_HELP = (
     "Your system's own id for this record (1–64 characters): what the upsert is keyed by."
@@ -73,7 +75,82 @@ class CaseRecordSerializer(SyncRecordSerializer):
     review_date = serializers.DateField(required=False, allow_null=True)
 
 
+class CaseLinkedRecordSerializer(SyncRecordSerializer):
+    case_local_id = serializers.CharField(
+        max_length=64,
+        required=False,
+        help_text="The case by your own case id (synced to /sync/cases first).",
+    )
+    case = serializers.UUIDField(
+        required=False, help_text="Or the case by case id (must be visible to you)."
+    )
+
+
+class ReferralRecordSerializer(CaseLinkedRecordSerializer):
+    """A referral is recorded as received: a re-push that differs fails with `referral_received`
+    (there is no silent edit of what was referred); the same data again is `unchanged`."""
+
+    subject_local_id = serializers.CharField(
+        max_length=64,
+        required=False,
+        help_text="The subject by your `local` person id (synced to /sync/people first).",
+    )
+    subject = serializers.UUIDField(
+        required=False, help_text="Or the subject by person id (must be visible to you)."
+    )
+    concerns = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        min_length=1,
+        max_length=50,
+        required=False,
+        help_text="Codes from /api/v1/vocabularies/concerns. Required on create.",
+    )
+    description = serializers.CharField(
+        max_length=20000, required=False, help_text="Required on create."
+    )
+    urgency = NamedChoiceField(
+        enum_name="CaseworkUrgencyEnum", choices=Urgency.choices, required=False
+    )
+    received_at = serializers.DateTimeField(
+        required=False, help_text="When your system received it (default: now)."
+    )
+
+
+class EntryRecordSerializer(CaseLinkedRecordSerializer):
+    """A changed entry is corrected through an amendment that keeps what it said before."""
+
+    kind = NamedChoiceField(
+        enum_name="CaseworkEntryKindEnum",
+        choices=EntryKind.choices,
+        required=False,
+        help_text="Required on create.",
+    )
+    occurred_at = serializers.DateTimeField(required=False, help_text="Required on create.")
+    body = serializers.CharField(max_length=20000, required=False, help_text="Required on create.")
+    visibility = NamedChoiceField(
+        enum_name="CaseworkEntryVisibilityEnum",
+        choices=EntryVisibility.choices,
+        required=False,
+        help_text="`case` (the default on create): all partners on the case; `partner`: your "
+        "partner only; `named`: the `named_users` only.",
+    )
+    named_users = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=50,
+        help_text="User ids, for `named` entries: staff of partners working the case.",
+    )
+    reason = serializers.CharField(
+        max_length=500,
+        required=False,
+        help_text="Why a changed entry is being corrected, kept with the amendment (default: "
+        "'Corrected in the partner system (batch sync)').",
+    )
+
+
 RECORD_SERIALIZERS: dict[str, type[SyncRecordSerializer]] = {
     "people": PersonRecordSerializer,
     "cases": CaseRecordSerializer,
+    "referrals": ReferralRecordSerializer,
+    "entries": EntryRecordSerializer,
 }

@@ -20,6 +20,12 @@ PERIODIC_TASKS = [
         "Re-sends webhook deliveries whose retry was lost or whose worker died mid-send.",
     ),
     Periodic(
+        "Share expiry announcements",
+        "sync.share_expiry_announce",
+        MINUTE,
+        "Tells each partner whose case share lapsed by time (a `revoked` change-feed entry), once.",
+    ),
+    Periodic(
         "Idempotency key purge",
         "sync.idempotency_purge",
         HOUR,

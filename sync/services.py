@@ -1,7 +1,8 @@
 """Batch sync (POST /api/v1/sync/{resource}) and the sync app's housekeeping.
 
 A batch is up to 500 records keyed by the caller's own ids. Each record ends created, updated,
-unchanged or error; one bad record never fails the others. The shape of the work is what makes it
+unchanged or error; one bad record never fails the others. Referrals and chronology entries go one
+by one through casework's services, each in its own savepoint (see their section below). The shape of the work is what makes it
 fast enough for a nightly full push: everything the batch needs is read in a few bulk queries,
 each record is compared before anything is written (an unchanged record costs no write at all),
 new records are inserted in bulk with their access-log and journal rows, and only records that
@@ -37,14 +38,23 @@ from cases.models import (
     CaseStatus,
     Person,
     PersonIdentifier,
+    Share,
 )
-from core.changes import record_changes
+from casework import access as casework_access
+from casework import services as casework_services
+from casework.models import ChronologyEntry, EntryVisibility, Referral, Urgency
+from core.changes import record_change, record_changes
 from core.errors import DomainError, ValidationFailed
 from core.models import Change
 from partners.actor import Actor
-from partners.models import Role
+from partners.models import Role, User
 from sync.models import ExternalRef, FeedHorizon, IdempotencyRecord
-from sync.records import CaseRecordSerializer, PersonRecordSerializer
+from sync.records import (
+    CaseRecordSerializer,
+    EntryRecordSerializer,
+    PersonRecordSerializer,
+    ReferralRecordSerializer,
+)
 
 MAX_BATCH = 500
 
@@ -646,7 +656,378 @@ def _create_case_alone(actor: Actor, item: _Pending, subject_id) -> RecordResult
     return RecordResult(item.index, item.local_id, CREATED, case.pk, case.version)
 
 
-SYNCERS = {"people": sync_people, "cases": sync_cases}
+# --- referrals and chronology entries -----------------------------------------------------
+#
+# These go record by record through casework's services, so its rules (who may add to a case,
+# named users, deadlines, amendments), access log and journal stay in one place; each record in
+# its own savepoint with its ExternalRef. What a batch needs to decide is still read in bulk (the
+# caller's ids, the cases and people it names, the records it already has), so an unchanged
+# re-push costs a handful of queries and writes nothing. Access checks that log a refusal run
+# before the record's savepoint, so the refusal stays in the access log.
+
+AMEND_REASON = "Corrected in the partner system (batch sync)"
+
+
+def _people_named(actor: Actor, pending: list[_Pending]) -> tuple[dict[str, Any], dict]:
+    """Subjects by the caller's `local` person ids → person ids, and the named people the actor
+    can see (missing and hidden alike are left out)."""
+    partner_id = actor.partner.pk
+    locals_ = {i.data["subject_local_id"] for i in pending if "subject_local_id" in i.data}
+    by_local = {
+        value: person_id
+        for (_, value, _), person_id in _identifier_holders(
+            (Scheme.LOCAL.value, v, partner_id) for v in locals_
+        ).items()
+    }
+    wanted = set(by_local.values()) | {i.data["subject"] for i in pending if "subject" in i.data}
+    visible = (
+        {p.pk: p for p in case_access.persons_visible_to(actor).filter(pk__in=wanted)}
+        if wanted
+        else {}
+    )
+    return by_local, visible
+
+
+def _cases_named(actor: Actor, pending: list[_Pending]) -> tuple[dict[str, Any], dict]:
+    """Cases by the caller's own case ids (its partner's map only) → case ids, and the named cases
+    the actor can see."""
+    by_local = _refs(
+        actor.partner.pk,
+        "case",
+        {i.data["case_local_id"] for i in pending if "case_local_id" in i.data},
+    )
+    wanted = set(by_local.values()) | {i.data["case"] for i in pending if "case" in i.data}
+    visible = (
+        {
+            c.pk: c
+            for c in case_access.cases_visible_to(actor)
+            .select_related("subject")
+            .filter(pk__in=wanted)
+        }
+        if wanted
+        else {}
+    )
+    return by_local, visible
+
+
+def _case(item: _Pending, by_local: dict, visible: dict) -> tuple[Case | None, RecordResult | None]:
+    if "case_local_id" in item.data:
+        case_id = by_local.get(item.data.pop("case_local_id"))
+        item.data.pop("case", None)
+        where = "case_local_id"
+    elif "case" in item.data:
+        case_id = item.data.pop("case")
+        where = "case"
+    else:
+        return None, None
+    case = visible.get(case_id)
+    if case is None:
+        # The same answer for a case that does not exist and one the caller may not see.
+        return None, _error(
+            item.index,
+            item.local_id,
+            "invalid",
+            "No case you can see has that id.",
+            {where: ["unknown case"]},
+        )
+    return case, None
+
+
+def _missing(item: _Pending, message: str, names: list[str]) -> RecordResult:
+    return _error(
+        item.index,
+        item.local_id,
+        "invalid",
+        message,
+        {name: ["This field is required."] for name in names},
+    )
+
+
+def _contributor(actor: Actor, item: _Pending, case: Case, what: str) -> RecordResult | None:
+    """casework's rule for adding to a case, checked outside the record's savepoint so that a
+    refusal stays in the access log (the service checks again inside)."""
+    try:
+        casework_access.check_contributor(actor, case, what=what)
+    except DomainError as exc:
+        return _from_domain(item.index, item.local_id, exc)
+    return None
+
+
+@transaction.atomic
+def sync_referrals(*, actor: Actor, records: list) -> list[RecordResult]:
+    """Upsert referrals by the caller's referral ids, through casework.referral_create: the subject
+    by local or person id (or that of a given case), linked to the given case only if the caller's
+    partner works it. A referral is kept as received: the same data again is unchanged, a record
+    that differs fails with `referral_received` rather than silently rewriting what was referred."""
+    actor = actor.via("sync")
+    pending, results = _validated(ReferralRecordSerializer, records)
+    refs = _refs(actor.partner.pk, "referral", (i.local_id for i in pending))
+    referrals = (
+        {
+            r.pk: r
+            for r in casework_access.referrals_visible_to(actor).filter(pk__in=set(refs.values()))
+        }
+        if refs
+        else {}
+    )
+    people_by_local, people = _people_named(actor, pending)
+    cases_by_local, cases = _cases_named(actor, pending)
+    for item in pending:
+        subject_id, error = _subject(item, people_by_local, people)
+        case = None
+        if error is None:
+            case, error = _case(item, cases_by_local, cases)
+        if error is not None:
+            results.append(error)
+            continue
+        referral_id = refs.get(item.local_id)
+        if referral_id is None:
+            subject = people.get(subject_id) if subject_id else (case.subject if case else None)
+            results.append(_create_referral(actor, item, subject, case))
+        elif (referral := referrals.get(referral_id)) is None:
+            results.append(
+                _error(
+                    item.index,
+                    item.local_id,
+                    "not_found",
+                    "The referral with this local id is no longer visible to you.",
+                )
+            )
+        else:
+            results.append(_compare_referral(item, referral, subject_id, case))
+    return sorted(results, key=lambda r: r.index)
+
+
+def _create_referral(
+    actor: Actor, item: _Pending, subject: Person | None, case: Case | None
+) -> RecordResult:
+    if subject is None:
+        return _missing(
+            item, "A new referral needs its subject (or its case).", ["subject_local_id"]
+        )
+    missing = [name for name in ("concerns", "description") if name not in item.data]
+    if missing:
+        return _missing(item, "A new referral needs its concerns and a description.", missing)
+    if case is not None and (refused := _contributor(actor, item, case, "refer")):
+        return refused
+    try:
+        with transaction.atomic():
+            intake = casework_services.referral_create(
+                actor=actor,
+                subject=subject,
+                case=case,
+                concerns=item.data["concerns"],
+                description=item.data["description"],
+                urgency=item.data.get("urgency", Urgency.STANDARD),
+                received_at=item.data.get("received_at"),
+                # The caller's id is its reference: screeners see it, and a referral sent both
+                # ways (POST /referrals/ and here) is refused as the duplicate it is.
+                source_reference=item.local_id,
+            )
+            ExternalRef.objects.create(
+                partner=actor.partner,
+                resource="referral",
+                local_id=item.local_id,
+                object_id=intake.referral.pk,
+            )
+    except DomainError as exc:
+        return _from_domain(item.index, item.local_id, exc)
+    except IntegrityError:
+        return _concurrent(item)
+    referral = intake.referral
+    return RecordResult(item.index, item.local_id, CREATED, referral.pk, referral.version)
+
+
+def _compare_referral(
+    item: _Pending, referral: Referral, subject_id, case: Case | None
+) -> RecordResult:
+    if item.version is not None and item.version != referral.version:
+        return _stale(item.index, item.local_id)
+    data = item.data
+    differs = []
+    if subject_id is not None and subject_id != referral.subject_id:
+        differs.append("subject")
+    if case is not None and case.pk != referral.case_id:
+        differs.append("case")
+    if "concerns" in data and list(dict.fromkeys(data["concerns"])) != referral.concerns:
+        differs.append("concerns")
+    for name in ("description", "urgency", "received_at"):
+        if name in data and data[name] != getattr(referral, name):
+            differs.append(name)
+    if differs:
+        return _error(
+            item.index,
+            item.local_id,
+            "referral_received",
+            "This referral is kept as it was received and is not changed afterwards. Add what "
+            "is new to its case's chronology (/sync/entries), or send a new referral with its "
+            "own local_id.",
+            {name: ["differs from the referral as received"] for name in differs},
+        )
+    return RecordResult(item.index, item.local_id, UNCHANGED, referral.pk, referral.version)
+
+
+def _users_named(pending: list[_Pending]) -> dict:
+    wanted = {pk for i in pending for pk in i.data.get("named_users", ())}
+    if not wanted:
+        return {}
+    return {u.pk: u for u in User.objects.filter(pk__in=wanted).select_related("membership")}
+
+
+def _named(item: _Pending, users: dict) -> tuple[list | None, RecordResult | None]:
+    """The named users, if the record names any (None: left as they are)."""
+    if "named_users" not in item.data:
+        return None, None
+    ids = list(dict.fromkeys(item.data.pop("named_users")))
+    unknown = [str(pk) for pk in ids if pk not in users]
+    if unknown:
+        return None, _error(
+            item.index,
+            item.local_id,
+            "invalid",
+            "No such user.",
+            {"named_users": [f"unknown user {pk}" for pk in unknown]},
+        )
+    return [users[pk] for pk in ids], None
+
+
+def _own_entries(actor: Actor, ids: set) -> dict:
+    """The entries behind the caller's ids, on cases the caller can see: those it may read, and
+    those its partner wrote and it may correct. Not just entries_visible_to: a partner system
+    never reads `named` entries back, yet it wrote them and corrects them."""
+    if not ids:
+        return {}
+    candidates = list(
+        ChronologyEntry.objects.filter(
+            pk__in=ids,
+            partner_id=actor.partner.pk,
+            case_id__in=case_access.cases_visible_to(actor).values("pk"),
+        )
+        .select_related("case")
+        .prefetch_related("named_users")
+    )
+    readable = set(
+        casework_access.entries_visible_to(actor)
+        .filter(pk__in=[e.pk for e in candidates])
+        .values_list("pk", flat=True)
+    )
+    return {
+        e.pk: e for e in candidates if e.pk in readable or casework_access.can_amend_entry(actor, e)
+    }
+
+
+@transaction.atomic
+def sync_entries(*, actor: Actor, records: list) -> list[RecordResult]:
+    """Upsert chronology entries by the caller's entry ids, through casework's services. A new
+    entry goes on a case the caller's partner works (casework.entry_create); an entry that differs
+    is corrected by casework.entry_amend, which keeps what it said before, and only where the
+    caller may correct it. An entry's case never changes."""
+    actor = actor.via("sync")
+    pending, results = _validated(EntryRecordSerializer, records)
+    refs = _refs(actor.partner.pk, "entry", (i.local_id for i in pending))
+    entries = _own_entries(actor, set(refs.values()))
+    cases_by_local, cases = _cases_named(actor, pending)
+    users = _users_named(pending)
+    for item in pending:
+        case, error = _case(item, cases_by_local, cases)
+        named = None
+        if error is None:
+            named, error = _named(item, users)
+        if error is not None:
+            results.append(error)
+            continue
+        entry_id = refs.get(item.local_id)
+        if entry_id is None:
+            results.append(_create_entry(actor, item, case, named))
+        elif (entry := entries.get(entry_id)) is None:
+            results.append(
+                _error(
+                    item.index,
+                    item.local_id,
+                    "not_found",
+                    "The entry with this local id is no longer visible to you.",
+                )
+            )
+        elif case is not None and case.pk != entry.case_id:
+            results.append(
+                _error(
+                    item.index,
+                    item.local_id,
+                    "invalid",
+                    "An entry's case cannot change.",
+                    {"case": ["differs from the entry's case"]},
+                )
+            )
+        else:
+            results.append(_update_entry(actor, item, entry, named))
+    return sorted(results, key=lambda r: r.index)
+
+
+def _create_entry(actor: Actor, item: _Pending, case: Case | None, named) -> RecordResult:
+    data = item.data
+    missing = [name for name in ("kind", "occurred_at", "body") if name not in data]
+    if case is None:
+        missing.insert(0, "case_local_id")
+    if missing:
+        return _missing(item, "A new entry needs its case, kind, occurred_at and body.", missing)
+    if refused := _contributor(actor, item, case, "add_entry"):
+        return refused
+    try:
+        with transaction.atomic():
+            entry = casework_services.entry_create(
+                actor=actor,
+                case=case,
+                kind=data["kind"],
+                occurred_at=data["occurred_at"],
+                body=data["body"],
+                visibility=data.get("visibility", EntryVisibility.CASE),
+                named_users=named or (),
+            )
+            ExternalRef.objects.create(
+                partner=actor.partner, resource="entry", local_id=item.local_id, object_id=entry.pk
+            )
+    except DomainError as exc:
+        return _from_domain(item.index, item.local_id, exc)
+    except IntegrityError:
+        return _concurrent(item)
+    return RecordResult(item.index, item.local_id, CREATED, entry.pk, entry.version)
+
+
+def _update_entry(actor: Actor, item: _Pending, entry: ChronologyEntry, named) -> RecordResult:
+    if item.version is not None and item.version != entry.version:
+        return _stale(item.index, item.local_id)
+    changes: dict[str, Any] = {
+        name: item.data[name]
+        for name in ("kind", "occurred_at", "body", "visibility")
+        if name in item.data and getattr(entry, name) != item.data[name]
+    }
+    if named is not None and {u.pk for u in named} != {u.pk for u in entry.named_users.all()}:
+        changes["named_users"] = named
+    if not changes:
+        return RecordResult(item.index, item.local_id, UNCHANGED, entry.pk, entry.version)
+    try:
+        # A guarded service: its own transaction is this record's savepoint, and a refusal it
+        # logs stays logged.
+        entry = casework_services.entry_amend(
+            actor=actor,
+            entry=entry,
+            expected_version=entry.version,
+            reason=item.data.get("reason") or AMEND_REASON,
+            data=changes,
+        )
+    except DomainError as exc:
+        return _from_domain(item.index, item.local_id, exc)
+    except IntegrityError:
+        return _concurrent(item)
+    return RecordResult(item.index, item.local_id, UPDATED, entry.pk, entry.version)
+
+
+SYNCERS = {
+    "people": sync_people,
+    "cases": sync_cases,
+    "referrals": sync_referrals,
+    "entries": sync_entries,
+}
 
 
 def sync_batch(*, actor: Actor, resource: str, records: list) -> list[RecordResult]:
@@ -657,6 +1038,41 @@ def sync_batch(*, actor: Actor, resource: str, records: list) -> list[RecordResu
 
 
 # --- housekeeping --------------------------------------------------------------------------
+
+
+def share_expiry_announce(*, now=None) -> int:
+    """A share that lapses by time ends the partner's access the moment it expires (the permission
+    carries the expiry); this tells the partner, as share_revoke does for a revocation: a `revoked`
+    journal row for that partner only, so its feed and webhooks say to delete its copy (and, via
+    the feed, its subject when that went out of sight too).
+
+    Each lapsed share is claimed once by a conditional UPDATE of `expiry_announced_at`, in the same
+    transaction as its journal row, so a sweep that runs twice or on two workers announces nothing
+    twice. A share revoked or replaced before the sweep reached it is not claimed (revocation told
+    the partner; a replacement kept access). Returns how many were announced."""
+    now = now or timezone.now()
+    lapsed = Share.objects.filter(
+        revoked_at__isnull=True, expiry_announced_at__isnull=True, expires_at__lte=now
+    )
+    announced = 0
+    for share_id in list(lapsed.values_list("pk", flat=True)):
+        with transaction.atomic():
+            if lapsed.filter(pk=share_id).update(expiry_announced_at=now) != 1:
+                continue  # another sweep, or a revocation, got there first
+            share = Share.objects.select_related("case", "partner").get(pk=share_id)
+            case = share.case
+            if case_access.partners_with_access(case, now).filter(pk=share.partner_id).exists():
+                continue  # still reaches the case another way: nothing to remove
+            record_change(
+                "case",
+                case.pk,
+                Change.Action.REVOKED,
+                case_id=case.pk,
+                person_id=case.subject_id,
+                audience_partner=share.partner,
+            )
+            announced += 1
+    return announced
 
 
 def idempotency_purge(*, now=None) -> int:

@@ -29,6 +29,12 @@ def webhooks_sweep() -> int:
     return len(due)
 
 
+@shared_task(name="sync.share_expiry_announce", ignore_result=True)
+def share_expiry_announce() -> int:
+    """`revoked` in the change feed for each share that lapsed by time, once per share."""
+    return services.share_expiry_announce()
+
+
 @shared_task(name="sync.idempotency_purge", ignore_result=True)
 def idempotency_purge() -> int:
     return services.idempotency_purge()

@@ -3,7 +3,12 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from sync.models import WebhookSubscription
-from sync.records import CaseRecordSerializer, PersonRecordSerializer
+from sync.records import (
+    CaseRecordSerializer,
+    EntryRecordSerializer,
+    PersonRecordSerializer,
+    ReferralRecordSerializer,
+)
 from sync.webhooks import ALL_EVENTS, EVENT_TYPES
 
 # --- change feed ---------------------------------------------------------------------------
@@ -79,6 +84,14 @@ class PeopleBatchSerializer(serializers.Serializer):
 
 class CasesBatchSerializer(serializers.Serializer):
     records = CaseRecordSerializer(many=True, help_text="Up to 500 cases.")
+
+
+class ReferralsBatchSerializer(serializers.Serializer):
+    records = ReferralRecordSerializer(many=True, help_text="Up to 500 referrals.")
+
+
+class EntriesBatchSerializer(serializers.Serializer):
+    records = EntryRecordSerializer(many=True, help_text="Up to 500 chronology entries.")
 
 
 # --- webhooks ------------------------------------------------------------------------------

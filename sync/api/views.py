@@ -15,7 +15,9 @@ from sync.api.serializers import (
     CasesBatchSerializer,
     ChangesPageSerializer,
     ChangesQuerySerializer,
+    EntriesBatchSerializer,
     PeopleBatchSerializer,
+    ReferralsBatchSerializer,
     SyncResponseSerializer,
     WebhookCreatedSerializer,
     WebhookCreateSerializer,
@@ -128,6 +130,39 @@ class SyncCasesView(_SyncView):
         request=CasesBatchSerializer,
         responses=_SYNC_RESPONSES,
         summary="Batch upsert of cases by your local id",
+    )
+    def post(self, request):
+        return super().post(request)
+
+
+class SyncReferralsView(_SyncView):
+    resource = "referrals"
+
+    @extend_schema(
+        request=ReferralsBatchSerializer,
+        responses=_SYNC_RESPONSES,
+        summary="Batch upsert of referrals by your local id",
+        description="Each new referral is received as POST /referrals/ receives one (its subject "
+        "matched, its case linked or opened in screening, its screening deadline set); give a "
+        "case to refer into one your partner works. A referral is kept as received: the same "
+        "data again is `unchanged`, different data fails that record with `referral_received`. "
+        "A case or person you cannot see fails the record with `unknown case` / `unknown person`.",
+    )
+    def post(self, request):
+        return super().post(request)
+
+
+class SyncEntriesView(_SyncView):
+    resource = "entries"
+
+    @extend_schema(
+        request=EntriesBatchSerializer,
+        responses=_SYNC_RESPONSES,
+        summary="Batch upsert of chronology entries by your local id",
+        description="A new entry goes on a case your partner works (lead or live share). An "
+        "entry that differs is corrected by an amendment that keeps what it said before "
+        "(`reason` is recorded with it), only where you may correct it; its case never changes. "
+        "A case you cannot see fails the record with `unknown case`.",
     )
     def post(self, request):
         return super().post(request)
