@@ -1,1 +1,102 @@
-urlpatterns: list = []
+from django.urls import path
+
+from web.views import (
+    audit,
+    cases,
+    casework,
+    followups,
+    home,
+    manager,
+    people,
+    programmes,
+    referrals,
+    reports,
+)
+
+app_name = "web"
+
+urlpatterns = [
+    path("", home.my_work, name="home"),
+    path("session/keep-alive/", home.keep_alive, name="keep-alive"),
+    # Cases
+    path("cases/", cases.case_list, name="cases"),
+    path("cases/emergency-access/", cases.case_emergency_access, name="emergency-access"),
+    path("cases/<uuid:case_id>/", cases.case_detail, name="case"),
+    path("cases/<uuid:case_id>/voice/", cases.case_voice, name="case-voice"),
+    path("cases/<uuid:case_id>/status/", cases.case_status, name="case-status"),
+    path("cases/<uuid:case_id>/share/", cases.case_share, name="case-share"),
+    path(
+        "cases/<uuid:case_id>/shares/<slug:partner_slug>/end/",
+        cases.case_unshare,
+        name="case-unshare",
+    ),
+    path("cases/<uuid:case_id>/access-log/", cases.case_access_log, name="case-access-log"),
+    # People on a case
+    path(
+        "cases/<uuid:case_id>/people/<uuid:person_id>/edit/",
+        people.person_edit,
+        name="person-edit",
+    ),
+    path("cases/<uuid:case_id>/household/new/", people.household_add, name="household-add"),
+    path(
+        "cases/<uuid:case_id>/relationships/new/",
+        people.relationship_add,
+        name="relationship-add",
+    ),
+    path("cases/<uuid:case_id>/consents/new/", people.consent_add, name="consent-add"),
+    # Case work
+    path("cases/<uuid:case_id>/entries/new/", casework.entry_add, name="entry-add"),
+    path("cases/<uuid:case_id>/adversities/new/", casework.adversity_add, name="adversity-add"),
+    path("adversities/<uuid:record_id>/share/", casework.adversity_share, name="adversity-share"),
+    path("cases/<uuid:case_id>/actions/new/", casework.action_add, name="action-add"),
+    path("entries/<uuid:entry_id>/correct/", casework.entry_correct, name="entry-correct"),
+    path("actions/<uuid:action_id>/status/", casework.action_status, name="action-status"),
+    path("actions/<uuid:action_id>/change/", casework.action_change, name="action-change"),
+    path("referrals/<uuid:referral_id>/screen/", casework.referral_screen, name="referral-screen"),
+    # Referrals
+    path("referrals/new/", referrals.referral_new, name="referral-new"),
+    path(
+        "people/<uuid:person_id>/new-referral/",
+        referrals.referral_for_person,
+        name="person-new-case",
+    ),
+    # Programmes
+    path("cases/<uuid:case_id>/programmes/", programmes.case_programmes, name="case-programmes"),
+    path(
+        "cases/<uuid:case_id>/programmes/<slug:slug>/refer/",
+        programmes.case_refer,
+        name="case-refer",
+    ),
+    path("programmes/", programmes.programme_list, name="programmes"),
+    path("programmes/<slug:slug>/intake/", programmes.intake_board, name="intake"),
+    path("programmes/<slug:slug>/offer-next/", programmes.offer_next, name="offer-next"),
+    path("enrolments/<uuid:enrolment_id>/", programmes.enrolment_detail, name="enrolment"),
+    path(
+        "enrolments/<uuid:enrolment_id>/sessions/new/",
+        programmes.session_add,
+        name="session-add",
+    ),
+    path(
+        "enrolments/<uuid:enrolment_id>/milestones/new/",
+        programmes.milestone_add,
+        name="milestone-add",
+    ),
+    # Follow-ups and notifications
+    path("follow-ups/", followups.followup_list, name="followups"),
+    path("follow-ups/<uuid:followup_id>/done/", followups.followup_done, name="followup-done"),
+    path(
+        "notifications/<uuid:notification_id>/read/",
+        followups.notification_read,
+        name="notification-read",
+    ),
+    # Managers
+    path("manager/caseload/", manager.caseload, name="caseload"),
+    path("manager/screening/", manager.screening_queue, name="screening"),
+    path("manager/staff/", manager.staff, name="staff"),
+    # Information governance
+    path("audit/access-log/", audit.access_log, name="access-log"),
+    path("audit/break-glass/", audit.break_glass, name="break-glass"),
+    # Partnership figures
+    path("reports/", reports.partnership, name="reports"),
+    path("reports/partnership.csv", reports.partnership_csv, name="reports-csv"),
+]

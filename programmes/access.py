@@ -1,0 +1,172 @@
+"""Who may see and do what with programmes and enrolments. Every view, endpoint and service of this
+app goes through here; case visibility itself is decided by cases.access, never re-implemented.
+
+- Programmes (their configuration, capacity and places taken) are not personal data: every actor
+  may read them. Their coordinators, and administrators, may change them.
+- An enrolment is visible to the coordinators of its programme (intake needs it), and to anyone who
+  can see its case through cases.access. Nobody else learns it exists: 404, logged.
+- A programme's coordinators see its intake queue with the minimum person information intake needs
+  (name, preferred name, age); case content stays behind cases.access.
+- Coordinators move enrolments along the workflow; people working the case may record that the
+  person withdrew or declined.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
+
+from audit.services import Access, access_record, access_refused
+from cases.access import cases_visible_to, reads_case_content
+from core.errors import Forbidden, NotFound
+from partners.actor import Actor
+from partners.models import Role
+from programmes.models import Enrolment, EnrolmentSession, EnrolmentStatus, Milestone, Programme
+
+# Roles that may run intake when named as a programme's coordinator (a coach or mentor may be a
+# practitioner of a voluntary-sector partner). Auditors and administrators never read intake.
+INTAKE_ROLES = (Role.COORDINATOR, Role.MANAGER, Role.PRACTITIONER)
+CASE_WORKER_MOVES = frozenset({EnrolmentStatus.WITHDRAWN, EnrolmentStatus.DECLINED})
+
+
+def programmes_visible_to(actor: Actor) -> QuerySet[Programme]:
+    return Programme.objects.all()
+
+
+def programme_get(slug: str) -> Programme:
+    programme = Programme.objects.filter(slug=slug).select_related("owner").first()
+    if programme is None:
+        raise NotFound("Programme not found.")
+    return programme
+
+
+def _coordinating(actor: Actor):
+    """A condition on Enrolment: the actor coordinates its programme."""
+    if actor.user is None or actor.role not in INTAKE_ROLES:
+        return Value(False, output_field=BooleanField())
+    return Exists(
+        Programme.coordinators.through.objects.filter(
+            programme_id=OuterRef("programme_id"), user_id=actor.user.pk
+        )
+    )
+
+
+def is_coordinator(actor: Actor, programme: Programme) -> bool:
+    if actor.user is None or actor.role not in INTAKE_ROLES:
+        return False
+    return programme.coordinators.filter(pk=actor.user.pk).exists()
+
+
+def can_configure(actor: Actor, programme: Programme) -> bool:
+    return actor.role == Role.ADMIN or is_coordinator(actor, programme)
+
+
+def enrolments_visible_to(actor: Actor) -> QuerySet[Enrolment]:
+    """Every list, detail and count of enrolments starts here. Each row carries `coordinated`
+    (the actor runs its programme) and `case_visible` (the actor may open its case)."""
+    if not reads_case_content(actor):
+        return Enrolment.objects.none()
+    return Enrolment.objects.annotate(
+        coordinated=_coordinating(actor),
+        case_visible=Exists(cases_visible_to(actor).filter(pk=OuterRef("case_id"))),
+    ).filter(Q(coordinated=True) | Q(case_visible=True))
+
+
+def sessions_visible_to(actor: Actor) -> QuerySet[EnrolmentSession]:
+    """Sessions of enrolments the actor may see (e.g. for the change feed)."""
+    visible = enrolments_visible_to(actor).filter(pk=OuterRef("enrolment_id"))
+    return EnrolmentSession.objects.filter(Exists(visible))
+
+
+def milestones_visible_to(actor: Actor) -> QuerySet[Milestone]:
+    visible = enrolments_visible_to(actor).filter(pk=OuterRef("enrolment_id"))
+    return Milestone.objects.filter(Exists(visible))
+
+
+def justification(enrolment: Enrolment) -> str:
+    if getattr(enrolment, "coordinated", False):
+        return f"coordinator of {enrolment.programme.slug}"
+    return "case visible"
+
+
+def log_enrolment_access(actor: Actor, enrolments, *, action: str, detail=None) -> None:
+    access_record(
+        actor=actor,
+        action=action,
+        accesses=[
+            Access(
+                "enrolment",
+                e.pk,
+                case_id=e.case_id,
+                person_id=e.person_id,
+                justification=justification(e),
+            )
+            for e in enrolments
+        ],
+        detail=detail,
+    )
+
+
+def enrolment_get_for(
+    actor: Actor, enrolment_id: UUID | str, *, log_as: str | None = "view"
+) -> Enrolment:
+    """The enrolment if the actor may see it; missing and not visible are the same 404, logged."""
+    enrolment = (
+        enrolments_visible_to(actor)
+        .select_related("programme", "person")
+        .filter(pk=enrolment_id)
+        .first()
+    )
+    if enrolment is None:
+        access_refused(
+            actor=actor,
+            action=log_as or "view",
+            object_type="enrolment",
+            object_id=enrolment_id,
+            reason="not visible",
+        )
+        raise NotFound("Enrolment not found.")
+    if log_as:
+        log_enrolment_access(actor, [enrolment], action=log_as)
+    return enrolment
+
+
+def programme_for_intake(actor: Actor, slug: str, *, action: str = "list_intake") -> Programme:
+    """A programme's intake queue is its coordinators' alone. For anyone else it does not exist,
+    so the refusal is a 404 (logged), exactly as for a programme that does not exist."""
+    programme = Programme.objects.filter(slug=slug).select_related("owner").first()
+    if programme is None or not is_coordinator(actor, programme):
+        access_refused(
+            actor=actor,
+            action=action,
+            object_type="programme_intake",
+            object_id=programme.pk if programme else slug,
+            reason="not a coordinator of this programme" if programme else "no such programme",
+        )
+        raise NotFound("Programme intake not found.")
+    return programme
+
+
+def check_can_transition(actor: Actor, enrolment: Enrolment, to: str) -> None:
+    """Coordinators run the workflow; people working the case may record a withdrawal or decline."""
+    if getattr(enrolment, "coordinated", False):
+        return
+    if to in CASE_WORKER_MOVES:
+        return
+    access_refused(
+        actor=actor,
+        action="transition",
+        object_type="enrolment",
+        object_id=enrolment.pk,
+        reason=f"not a coordinator (move to {to})",
+    )
+    raise Forbidden(
+        f"Only the coordinators of {enrolment.programme.name} can move an enrolment to {to}; "
+        "people working the case can record that the person withdrew or declined."
+    )
+
+
+def check_can_configure(actor: Actor, programme: Programme) -> None:
+    if not can_configure(actor, programme):
+        raise Forbidden(f"Only the coordinators of {programme.name} can change it.")

@@ -1,0 +1,716 @@
+"""Writes for programmes and enrolments. One transaction each; the access log and the change
+journal are written in the same transaction as the change they record.
+
+Capacity is the one rule that must hold under concurrency: every move that takes a place locks
+the programme row first (then the enrolment), counts the places taken, and refuses when full. Two
+coordinators enrolling into the last place at once therefore queue on that lock: one gets the
+place, the other a 409.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from audit.services import Access, access_record
+from cases.models import Case, Person
+from core.changes import record_change
+from core.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
+from followups.services import followup_create, followups_cancel_pending, notify
+from partners.actor import Actor
+from partners.models import User
+from programmes import access, selectors
+from programmes.config import as_date, codes, validate_config, validate_details
+from programmes.eligibility import evaluate
+from programmes.models import (
+    CLOSED,
+    PLACE_HOLDING,
+    Attendance,
+    Enrolment,
+    EnrolmentSession,
+    EnrolmentStatus,
+    EnrolmentTransition,
+    Milestone,
+    Programme,
+)
+
+S = EnrolmentStatus
+
+# Which status may follow which. Closed statuses are final: a new referral starts a new enrolment.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.REFERRED: frozenset({S.ELIGIBILITY_CHECKED, S.INELIGIBLE, S.WITHDRAWN, S.DECLINED}),
+    S.ELIGIBILITY_CHECKED: frozenset(
+        {S.WAITLISTED, S.OFFERED, S.ENROLLED, S.INELIGIBLE, S.WITHDRAWN, S.DECLINED}
+    ),
+    S.WAITLISTED: frozenset({S.OFFERED, S.WITHDRAWN, S.DECLINED}),
+    # An offer not taken up can go back to the waiting list, in its old place.
+    S.OFFERED: frozenset({S.ENROLLED, S.WAITLISTED, S.DECLINED, S.WITHDRAWN}),
+    S.ENROLLED: frozenset({S.ACTIVE, S.WITHDRAWN}),
+    S.ACTIVE: frozenset({S.COMPLETED, S.WITHDRAWN}),
+    S.COMPLETED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+    S.DECLINED: frozenset(),
+    S.INELIGIBLE: frozenset(),
+}
+# Saying no to someone, or someone leaving, is always explained.
+REASON_REQUIRED = frozenset({S.INELIGIBLE, S.WITHDRAWN, S.DECLINED})
+EXITS = frozenset({S.COMPLETED, S.WITHDRAWN})
+NOTIFY_REFERRER = frozenset(
+    {S.OFFERED, S.ENROLLED, S.INELIGIBLE, S.DECLINED, S.COMPLETED, S.WITHDRAWN}
+)
+CONFIG_FIELDS = (
+    "eligibility",
+    "followup_schedule",
+    "intake_schema",
+    "milestones",
+    "outcomes",
+    "session_kinds",
+    "capacity",
+)
+PROGRAMME_FIELDS = ("name", "description", "duration_days", "active", *CONFIG_FIELDS)
+FOLLOWUP_TIME = time(9, 0)
+
+
+# Programmes
+
+
+@transaction.atomic
+def programme_update(
+    *, actor: Actor, programme: Programme, expected_version: int, data: dict[str, Any]
+) -> Programme:
+    """Coordinators (and administrators) change a programme without code. The whole resulting
+    configuration is validated (e.g. a schedule anchored on a date field the intake schema no
+    longer has is refused), and only if nobody else changed the programme since it was read."""
+    access.check_can_configure(actor, programme)
+    fields = {k: v for k, v in data.items() if k in PROGRAMME_FIELDS}
+    validate_config({name: fields.get(name, getattr(programme, name)) for name in CONFIG_FIELDS})
+    coordinator_ids = data.get("coordinators")
+    coordinators = _coordinators(coordinator_ids) if coordinator_ids is not None else None
+    updated = Programme.objects.filter(pk=programme.pk, version=expected_version).update(
+        version=F("version") + 1, updated_at=timezone.now(), **fields
+    )
+    if updated != 1:
+        raise PreconditionFailed(
+            "This programme has been changed since you read it. Fetch it again and reapply your change."
+        )
+    if coordinators is not None:
+        programme.coordinators.set(coordinators)
+    programme.refresh_from_db()
+    record_change("programme", programme.pk, "updated")
+    return programme
+
+
+def _coordinators(user_ids) -> list[User]:
+    users = list(
+        User.objects.filter(
+            pk__in=user_ids, is_active=True, membership__role__in=access.INTAKE_ROLES
+        )
+    )
+    if len(users) != len(set(user_ids)):
+        raise ValidationFailed(
+            "Every coordinator must be an active practitioner, manager or coordinator.",
+            fields={"coordinators": ["unknown or ineligible user"]},
+        )
+    return users
+
+
+# Referral and the intake workflow
+
+
+def _check_person_on_case(person: Person, case: Case) -> None:
+    if person.pk != case.subject_id and not case.household.filter(pk=person.pk).exists():
+        raise ValidationFailed(
+            "The person must be the subject of the case or a member of its household.",
+            fields={"person": ["not on this case"]},
+        )
+
+
+def _record_transition(
+    enrolment: Enrolment, actor: Actor, from_status: str, to: str, reason: str, detail=None
+) -> EnrolmentTransition:
+    return EnrolmentTransition.objects.create(
+        enrolment=enrolment,
+        from_status=from_status,
+        to_status=to,
+        reason=reason,
+        user=actor.user,
+        client=actor.client,
+        partner=actor.partner,
+        detail=detail or {},
+    )
+
+
+def _log(actor: Actor, enrolment: Enrolment, action: str, justification: str, detail=None):
+    access_record(
+        actor=actor,
+        action=action,
+        accesses=[
+            Access(
+                "enrolment",
+                enrolment.pk,
+                case_id=enrolment.case_id,
+                person_id=enrolment.person_id,
+                justification=justification,
+            )
+        ],
+        detail=detail,
+    )
+
+
+def _active_coordinators(programme: Programme):
+    return programme.coordinators.filter(is_active=True)
+
+
+@transaction.atomic
+def enrolment_create(
+    *,
+    actor: Actor,
+    programme: Programme,
+    person: Person,
+    case: Case,
+    details: dict[str, Any],
+    priority: int = 3,
+) -> Enrolment:
+    """Refer a person on a case the actor can see into a programme: an enrolment in `referred`.
+
+    The details must satisfy the programme's intake schema; eligibility is evaluated at once and
+    kept, rule by rule. One open enrolment per person per programme."""
+    if not programme.active:
+        raise Conflict(f"{programme.name} is not taking referrals.", code="not_taking_referrals")
+    _check_person_on_case(person, case)
+    validate_details(programme.intake_schema, details)
+    now = timezone.now()
+    eligibility = evaluate(programme.eligibility, person=person, case=case, details=details, on=now)
+    try:
+        with transaction.atomic():
+            enrolment = Enrolment.objects.create(
+                programme=programme, person=person, case=case, priority=priority, details=details,
+                eligibility=eligibility, referred_at=now, status_changed_at=now,
+                referred_by=actor.user, referred_by_client=actor.client,
+                referred_by_partner=actor.partner, created_at=now, updated_at=now,
+            )  # fmt: skip
+    except IntegrityError:
+        raise Conflict(
+            f"This person already has an open referral to {programme.name}.",
+            code="already_referred",
+        ) from None
+    _record_transition(
+        enrolment, actor, "", S.REFERRED, "referred", {"eligible": eligibility["eligible"]}
+    )
+    _log(actor, enrolment, "create", "referrer: case visible", {"programme": programme.slug})
+    record_change("enrolment", enrolment.pk, "created", case_id=case.pk, person_id=person.pk)
+    notify(
+        recipients=_active_coordinators(programme),
+        kind="programme_referral",
+        title=f"New referral to {programme.name}",
+        link=f"/api/v1/programmes/{programme.slug}/intake",
+        dedupe_key=f"enrolment:{enrolment.pk}:referred",
+    )
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_update(
+    *,
+    actor: Actor,
+    enrolment: Enrolment,
+    expected_version: int,
+    data: dict[str, Any],
+    reason: str = "",
+) -> Enrolment:
+    """Change the intake details (validated against the intake schema; eligibility re-evaluated),
+    the priority or the key worker. Priority decides the waiting-list order, so only coordinators
+    change it, and always with a reason (kept in the access log)."""
+    coordinated = getattr(enrolment, "coordinated", False)
+    if ("priority" in data or "key_worker" in data) and not coordinated:
+        raise Forbidden("Only the programme's coordinators can change priority or key worker.")
+    if enrolment.status in CLOSED:
+        raise Conflict(f"A {enrolment.status} enrolment cannot be changed.", code="closed")
+    programme = enrolment.programme
+    fields: dict[str, Any] = {}
+    audit: dict[str, Any] = {}
+    if "details" in data:
+        validate_details(programme.intake_schema, data["details"])
+        fields["details"] = data["details"]
+        fields["eligibility"] = evaluate(
+            programme.eligibility,
+            person=enrolment.person,
+            case=enrolment.case,
+            details=data["details"],
+            on=enrolment.referred_at,
+        )
+        audit["details"] = sorted(data["details"])
+    if "priority" in data and data["priority"] != enrolment.priority:
+        if not reason.strip():
+            raise ValidationFailed(
+                "Say why the priority changes: it moves the person on the waiting list.",
+                fields={"reason": ["required when priority changes"]},
+            )
+        fields["priority"] = data["priority"]
+        audit["priority"] = [enrolment.priority, data["priority"]]
+    if "key_worker" in data:
+        key_worker = data["key_worker"]
+        if (
+            key_worker is not None
+            and not User.objects.filter(
+                pk=key_worker.pk, is_active=True, membership__role__in=access.INTAKE_ROLES
+            ).exists()
+        ):
+            raise ValidationFailed(
+                "The key worker must be an active practitioner, manager or coordinator.",
+                fields={"key_worker": ["ineligible user"]},
+            )
+        fields["key_worker"] = key_worker
+        audit["key_worker"] = str(key_worker.pk) if key_worker else None
+    updated = Enrolment.objects.filter(pk=enrolment.pk, version=expected_version).update(
+        version=F("version") + 1, updated_at=timezone.now(), **fields
+    )
+    if updated != 1:
+        raise PreconditionFailed(
+            "This enrolment has been changed since you read it. Fetch it again and reapply your change."
+        )
+    _log(actor, enrolment, "update", access.justification(enrolment), {**audit, "reason": reason})
+    record_change(
+        "enrolment",
+        enrolment.pk,
+        "updated",
+        case_id=enrolment.case_id,
+        person_id=enrolment.person_id,
+    )
+    enrolment.refresh_from_db()
+    return enrolment
+
+
+def _check_capacity(programme: Programme) -> None:
+    """Called with the programme row locked: the count cannot change until we commit."""
+    taken = selectors.places_taken(programme)
+    if taken >= programme.capacity:
+        raise Conflict(
+            f"{programme.name} is full: {taken} of {programme.capacity} places are taken. "
+            "Put the person on the waiting list; the next free place goes to the head of the list.",
+            code="capacity_full",
+        )
+
+
+def _check_queue(programme: Programme, enrolment: Enrolment) -> None:
+    """A place goes to whoever is first in the fair order (priority, then referral time)."""
+    ahead = (
+        selectors.waiting_list(programme)
+        .exclude(pk=enrolment.pk)
+        .filter(
+            Q(priority__lt=enrolment.priority)
+            | Q(priority=enrolment.priority, referred_at__lt=enrolment.referred_at)
+            | Q(priority=enrolment.priority, referred_at=enrolment.referred_at, id__lt=enrolment.pk)
+        )
+        .count()
+    )
+    if ahead:
+        raise Conflict(
+            f"{ahead} {'person is' if ahead == 1 else 'people are'} ahead on the waiting list. "
+            "Offer the place to the head of the list (offer-next), or change priorities with a reason.",
+            code="waiting_list_order",
+        )
+
+
+def _check_outcome(programme: Programme, to: str, outcome: str) -> None:
+    allowed = codes(programme.outcomes)
+    if to not in EXITS:
+        if outcome:
+            raise ValidationFailed(
+                "An outcome is recorded only at exit (completed or withdrawn).",
+                fields={"outcome": ["only at exit"]},
+            )
+        return
+    if to == S.COMPLETED and allowed and not outcome:
+        raise ValidationFailed(
+            f"Completing needs an outcome: one of {', '.join(sorted(allowed))}.",
+            fields={"outcome": ["required"]},
+        )
+    if outcome and allowed and outcome not in allowed:
+        raise ValidationFailed(
+            f"'{outcome}' is not an outcome of {programme.name}; use one of: {', '.join(sorted(allowed))}.",
+            fields={"outcome": ["invalid"]},
+        )
+
+
+def _explain(eligibility: dict) -> str:
+    failing = [r["explanation"] for r in eligibility["rules"] if r["outcome"] != "met"]
+    return " ".join(failing)
+
+
+def _move(
+    *,
+    actor: Actor,
+    programme: Programme,
+    locked: Enrolment,
+    to: str,
+    reason: str,
+    outcome: str = "",
+    outcome_notes: str = "",
+    override_eligibility: bool = False,
+    justification: str,
+) -> Enrolment:
+    """The move itself, on rows the caller has locked (programme first, then enrolment)."""
+    from_status = locked.status
+    if to not in TRANSITIONS[from_status]:
+        allowed = ", ".join(sorted(TRANSITIONS[from_status])) or "nothing (it is closed)"
+        raise Conflict(
+            f"A {from_status} enrolment cannot move to {to}. From {from_status} it can move to: {allowed}.",
+            code="illegal_transition",
+        )
+    reason = reason.strip()
+    if to in REASON_REQUIRED and not reason:
+        raise ValidationFailed(
+            f"Say why the enrolment is {to}.", fields={"reason": [f"required when moving to {to}"]}
+        )
+    _check_outcome(programme, to, outcome)
+    now = timezone.now()
+    fields: dict[str, Any] = {"status": to, "status_changed_at": now}
+    detail: dict[str, Any] = {}
+    if to == S.ELIGIBILITY_CHECKED:
+        # Age is judged at referral; adversities and details as they are now.
+        result = evaluate(
+            programme.eligibility,
+            person=locked.person,
+            case=locked.case,
+            details=locked.details,
+            on=locked.referred_at,
+        )
+        fields["eligibility"] = result
+        if result["eligible"] is not True:
+            if not override_eligibility:
+                raise Conflict(
+                    f"{result['summary']} {_explain(result)} Move it to ineligible, or confirm "
+                    "eligibility with override_eligibility and a reason.",
+                    code="not_eligible",
+                )
+            if not reason:
+                raise ValidationFailed(
+                    "Say why eligibility is confirmed although a rule is not met.",
+                    fields={"reason": ["required with override_eligibility"]},
+                )
+            detail["override_eligibility"] = True
+        detail["eligible"] = result["eligible"]
+    if to in PLACE_HOLDING and from_status not in PLACE_HOLDING:
+        _check_queue(programme, locked)
+        _check_capacity(programme)
+    if to == S.OFFERED:
+        fields["offered_at"] = now
+    elif to == S.ENROLLED:
+        fields["enrolled_at"] = now
+        # Someone must own the follow-ups: by default, the coordinator who enrols the person.
+        if locked.key_worker_id is None and actor.user and access.is_coordinator(actor, programme):
+            fields["key_worker"] = actor.user
+            detail["key_worker"] = str(actor.user.pk)
+    elif to == S.ACTIVE:
+        fields["started_at"] = now
+    elif to in CLOSED:
+        fields["ended_at"] = now
+        if outcome:
+            fields["outcome"] = outcome
+            detail["outcome"] = outcome
+        if outcome_notes:
+            fields["outcome_notes"] = outcome_notes
+    Enrolment.objects.filter(pk=locked.pk).update(
+        version=F("version") + 1, updated_at=now, **fields
+    )
+    locked.refresh_from_db()
+    transition = _record_transition(locked, actor, from_status, to, reason, detail)
+    if to == S.ENROLLED:
+        schedule_followups(programme=programme, enrolment=locked, enrolled_at=now)
+    if to in CLOSED:
+        _cancel_followups(locked)
+        if from_status in PLACE_HOLDING:
+            _place_freed(programme, transition)
+    _log(
+        actor,
+        locked,
+        "transition",
+        justification,
+        {"from": from_status, "to": to, "reason": reason[:200]},
+    )
+    record_change(
+        "enrolment", locked.pk, "updated", case_id=locked.case_id, person_id=locked.person_id
+    )
+    if (
+        to in NOTIFY_REFERRER
+        and locked.referred_by_id
+        and locked.referred_by_id != getattr(actor.user, "pk", None)
+    ):
+        notify(
+            recipients=User.objects.filter(pk=locked.referred_by_id, is_active=True),
+            kind="programme_referral_update",
+            title=f"A referral you made to {programme.name} is now: {S(to).label.lower()}",
+            link=f"/api/v1/enrolments/{locked.pk}",
+            dedupe_key=f"enrolment:{locked.pk}:transition:{transition.pk}",
+        )
+    return locked
+
+
+def enrolment_transition(
+    *,
+    actor: Actor,
+    enrolment: Enrolment,
+    to: str,
+    reason: str = "",
+    outcome: str = "",
+    outcome_notes: str = "",
+    override_eligibility: bool = False,
+    expected_version: int | None = None,
+) -> Enrolment:
+    """Moves along the intake workflow (TRANSITIONS) only; anything else is a 409. Reason and
+    actor are kept for every move. Taking a place (offered, enrolled) is refused when the programme
+    is full or someone is ahead on the waiting list; eligibility must pass (or be overridden with a
+    reason) to be checked; completing records an outcome; enrolling schedules the follow-ups."""
+    if to not in S.values:
+        raise ValidationFailed(
+            f"'{to}' is not an enrolment status; use one of: {', '.join(S.values)}.",
+            fields={"to": ["invalid"]},
+        )
+    # Checked before the transaction opens, so that the logged refusal is not rolled back with it.
+    access.check_can_transition(actor, enrolment, to)
+    with transaction.atomic():
+        programme = enrolment.programme
+        if to in PLACE_HOLDING:
+            # Lock order everywhere: programme, then enrolment. Every move that may take a place
+            # queues here, so the count of places taken cannot change under us.
+            programme = Programme.objects.select_for_update().get(pk=programme.pk)
+        locked = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise PreconditionFailed(
+                "This enrolment has been changed since you read it. Fetch it again and decide again."
+            )
+        return _move(
+            actor=actor, programme=programme, locked=locked, to=to, reason=reason,
+            outcome=outcome, outcome_notes=outcome_notes,
+            override_eligibility=override_eligibility,
+            justification=access.justification(enrolment),
+        )  # fmt: skip
+
+
+@transaction.atomic
+def programme_offer_next(*, actor: Actor, programme: Programme, reason: str = "") -> Enrolment:
+    """Offer a free place to the head of the waiting list (priority, then referral time): the fair
+    order is the service's to keep, not the caller's to choose. 409 when full or nobody waits."""
+    if not access.is_coordinator(actor, programme):
+        raise Forbidden(f"Only the coordinators of {programme.name} can offer places.")
+    programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    head = selectors.waiting_list(programme).select_for_update().first()
+    if head is None:
+        raise Conflict(f"Nobody is waiting for {programme.name}.", code="waiting_list_empty")
+    return _move(
+        actor=actor,
+        programme=programme,
+        locked=head,
+        to=S.OFFERED,
+        reason=reason.strip() or "next on the waiting list",
+        justification=f"coordinator of {programme.slug}",
+    )
+
+
+# Follow-ups
+
+
+def _add_months(day: date, months: int) -> date:
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    month += 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def _occurrences(item: dict, anchor: date) -> list[date]:
+    offset, every = item.get("offset", {}), item.get("every", {})
+    days_of = lambda p: p.get("days", 0) + 7 * p.get("weeks", 0)  # noqa: E731
+    return [
+        _add_months(anchor, offset.get("months", 0) + n * every.get("months", 0))
+        + timedelta(days=days_of(offset) + n * days_of(every))
+        for n in range(item.get("repeat", 1))
+    ]
+
+
+def followup_dates(
+    schedule: list[dict], *, enrolled_on: date, details: dict
+) -> list[tuple[dict, date]]:
+    """Each schedule item's due dates, anchored on the enrolment date or on a date in the details
+    (e.g. weeks before the expected release date). An anchor with no date yields nothing."""
+    due = []
+    for item in schedule or []:
+        anchor = item["anchor"]
+        base = (
+            enrolled_on
+            if anchor == "enrolled"
+            else as_date((details or {}).get(anchor.split(".", 1)[1]))
+        )
+        if base is not None:
+            due.extend((item, day) for day in _occurrences(item, base))
+    return due
+
+
+def schedule_followups(*, programme: Programme, enrolment: Enrolment, enrolled_at: datetime):
+    """The programme's follow-up schedule for one enrolment, due at 09:00 local time. Dates already
+    past when the person enrols are skipped (preparation weeks that have gone). Safe to repeat:
+    followup_create never creates the same kind, subject and due time twice.
+
+    They go to the key worker (else to the owning partner) and are deliberately not tied to the
+    case: programme staff work the enrolment, and often may not see the case itself, which would
+    hide the follow-up from them (followups only shows case follow-ups to those who see the case)."""
+    today = timezone.localdate(enrolled_at)
+    zone = timezone.get_current_timezone()
+    created = []
+    for item, day in followup_dates(
+        programme.followup_schedule, enrolled_on=today, details=enrolment.details
+    ):
+        if day < today:
+            continue
+        created.append(
+            followup_create(
+                kind=item["kind"],
+                due_at=datetime.combine(day, FOLLOWUP_TIME, tzinfo=zone),
+                subject_resource="enrolment",
+                subject_id=enrolment.pk,
+                title=item["title"],
+                assignee_user=enrolment.key_worker,
+                assignee_partner=None if enrolment.key_worker_id else programme.owner,
+            )
+        )
+    return created
+
+
+def _cancel_followups(enrolment: Enrolment) -> None:
+    followups_cancel_pending(subject_resource="enrolment", subject_ids=[enrolment.pk])
+
+
+def _place_freed(programme: Programme, transition: EnrolmentTransition) -> None:
+    waiting = selectors.waiting_list(programme).count()
+    if not waiting:
+        return
+    notify(
+        recipients=_active_coordinators(programme),
+        kind="programme_place_free",
+        title=f"A place is free on {programme.name}; {waiting} waiting",
+        link=f"/api/v1/programmes/{programme.slug}/intake?status=waitlisted",
+        dedupe_key=f"programme:{programme.pk}:place-freed:{transition.pk}",
+    )
+
+
+# Sessions and milestones
+
+
+@transaction.atomic
+def session_create(
+    *,
+    actor: Actor,
+    enrolment: Enrolment,
+    kind: str,
+    occurred_at: datetime,
+    attendance: str,
+    notes: str = "",
+) -> EnrolmentSession:
+    """A session and whether the person came, on an open enrolment; the kind must be one the
+    programme defines (when it defines any)."""
+    programme = enrolment.programme
+    if enrolment.status in CLOSED:
+        raise Conflict(
+            f"Sessions cannot be added to a {enrolment.status} enrolment.", code="closed"
+        )
+    allowed = codes(programme.session_kinds)
+    if allowed and kind not in allowed:
+        raise ValidationFailed(
+            f"'{kind}' is not a session kind of {programme.name}; use one of: {', '.join(sorted(allowed))}.",
+            fields={"kind": ["invalid"]},
+        )
+    if attendance not in Attendance.values:
+        raise ValidationFailed(
+            "Attendance must be attended, missed or cancelled.", fields={"attendance": ["invalid"]}
+        )
+    now = timezone.now()
+    session = EnrolmentSession.objects.create(
+        enrolment=enrolment, kind=kind, occurred_at=occurred_at, attendance=attendance, notes=notes,
+        recorded_by=actor.user, recorded_by_client=actor.client, partner=actor.partner,
+        created_at=now, updated_at=now,
+    )  # fmt: skip
+    access_record(
+        actor=actor,
+        action="create",
+        accesses=[
+            Access(
+                "enrolment_session",
+                session.pk,
+                case_id=enrolment.case_id,
+                person_id=enrolment.person_id,
+                justification=access.justification(enrolment),
+            )
+        ],
+    )
+    record_change(
+        "enrolment_session",
+        session.pk,
+        "created",
+        case_id=enrolment.case_id,
+        person_id=enrolment.person_id,
+    )
+    return session
+
+
+@transaction.atomic
+def milestone_create(
+    *, actor: Actor, enrolment: Enrolment, code: str, achieved_on: date, note: str = ""
+) -> Milestone:
+    """A milestone the programme defines, reached while enrolled or active, recorded once."""
+    programme = enrolment.programme
+    if enrolment.status not in (S.ENROLLED, S.ACTIVE):
+        raise Conflict(
+            f"Milestones are recorded while enrolled or active, not {enrolment.status}.",
+            code="not_enrolled",
+        )
+    allowed = codes(programme.milestones)
+    if allowed and code not in allowed:
+        raise ValidationFailed(
+            f"'{code}' is not a milestone of {programme.name}; use one of: {', '.join(sorted(allowed))}.",
+            fields={"code": ["invalid"]},
+        )
+    if achieved_on > timezone.localdate():
+        raise ValidationFailed(
+            "A milestone cannot be reached in the future.",
+            fields={"achieved_on": ["in the future"]},
+        )
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            milestone = Milestone.objects.create(
+                enrolment=enrolment, code=code, achieved_on=achieved_on, note=note,
+                recorded_by=actor.user, recorded_by_client=actor.client, partner=actor.partner,
+                created_at=now, updated_at=now,
+            )  # fmt: skip
+    except IntegrityError:
+        raise Conflict(
+            f"The milestone '{code}' is already recorded for this enrolment.", code="duplicate"
+        ) from None
+    access_record(
+        actor=actor,
+        action="create",
+        accesses=[
+            Access(
+                "milestone",
+                milestone.pk,
+                case_id=enrolment.case_id,
+                person_id=enrolment.person_id,
+                justification=access.justification(enrolment),
+            )
+        ],
+    )
+    record_change(
+        "milestone",
+        milestone.pk,
+        "created",
+        case_id=enrolment.case_id,
+        person_id=enrolment.person_id,
+    )
+    return milestone

@@ -1,0 +1,122 @@
+"""Web fixtures: a police-led case shared with the school; the usual personas from tests/conftest.py."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from cases import services as case_services
+from cases.models import LawfulBasis
+from partners.actor import actor_for_user
+
+# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a thread
+# with a running loop unless told the caller knows what it is doing (live_server runs elsewhere).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+def ui_actor(user):
+    return actor_for_user(user, channel="ui")
+
+
+@pytest.fixture
+def agreement(police, school, vru, outsider_partner):
+    # The outsider is party too: access must come from shares, not from agreements.
+    return case_services.agreement_create(
+        name="Test partnership agreement",
+        parties=[police, school, vru, outsider_partner],
+        review_date=timezone.localdate() + timedelta(days=365),
+    )
+
+
+@pytest.fixture
+def person(officer):
+    return case_services.person_create(
+        actor=ui_actor(officer),
+        data={
+            "given_name": "Jayden",
+            "family_name": "Clarke",
+            "preferred_name": "Jay",
+            "pronouns": "he/him",
+            "date_of_birth": date(2010, 3, 14),
+        },
+        identifiers=[{"scheme": "nhs", "value": "9434765919"}],
+    )
+
+
+@pytest.fixture
+def case(officer, person, school, agreement):
+    """Led by the police (officer is lead practitioner), shared with the school."""
+    actor = ui_actor(officer)
+    case = case_services.case_create(
+        actor=actor,
+        subject=person,
+        data={
+            "summary": "Seen with older youths near the station late at night.",
+            "goals": "To stay in school",
+        },
+    )
+    case_services.case_share(
+        actor=actor,
+        case=case,
+        partner=school,
+        lawful_basis=LawfulBasis.PUBLIC_TASK,
+        reason="Joint safeguarding work",
+    )
+    return case
+
+
+@pytest.fixture
+def hidden_case(outsider):
+    """A case led by the unrelated partner, shared with nobody."""
+    actor = ui_actor(outsider)
+    person = case_services.person_create(
+        actor=actor,
+        data={"given_name": "Morgan", "family_name": "Reed", "date_of_birth": date(2009, 5, 1)},
+        identifiers=[{"scheme": "nhs", "value": "9434765870"}],
+    )
+    return case_services.case_create(actor=actor, subject=person, data={"summary": "Private"})
+
+
+@pytest.fixture
+def login(client):
+    def as_user(user):
+        client.force_login(user)
+        return client
+
+    return as_user
+
+
+@pytest.fixture
+def divert(coordinator):
+    from programmes.catalogue import install_standard_programmes
+    from programmes.models import Programme
+
+    # A transactional test elsewhere may have emptied the tables the data migration filled.
+    install_standard_programmes(Programme)
+    programme = Programme.objects.get(slug="divert")
+    programme.coordinators.set([coordinator])
+    return programme
+
+
+@pytest.fixture
+def young_case(officer, school, agreement):
+    """A 20-year-old's case, led by the police and shared with the school: DIVERT-eligible by age."""
+    actor = ui_actor(officer)
+    today = timezone.localdate()
+    person = case_services.person_create(
+        actor=actor,
+        data={
+            "given_name": "Tyler",
+            "family_name": "Brooks",
+            "pronouns": "they/them",
+            "date_of_birth": today.replace(year=today.year - 20, day=1),
+        },
+    )
+    case = case_services.case_create(actor=actor, subject=person, data={"summary": "Arrested"})
+    case_services.case_share(
+        actor=actor, case=case, partner=school, lawful_basis="public_task", reason="Joint work"
+    )
+    return case

@@ -1,0 +1,763 @@
+"""Forms in the GOV.UK Design System's patterns. They validate input; the services enforce rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from cases.identifiers import Scheme
+from cases.models import ClosureReason, LawfulBasis
+
+SUMMARY_HINT = (
+    "Say what happened and what worries you, in plain words. Where you can, write the person's "
+    "own words in quotation marks. Describe what happened to them, not what is wrong with them."
+)
+
+
+class GovukDateWidget(forms.MultiWidget):
+    """The GOV.UK date input: separate day, month and year boxes."""
+
+    def __init__(self, attrs=None):
+        super().__init__(
+            {"day": forms.TextInput(), "month": forms.TextInput(), "year": forms.TextInput()},
+            attrs,
+        )
+
+    def decompress(self, value):
+        if isinstance(value, dt.date):
+            return [value.day, value.month, value.year]
+        return [None, None, None]
+
+
+class GovukDateField(forms.MultiValueField):
+    widget = GovukDateWidget
+
+    def __init__(self, *, past_only: bool = False, future_only: bool = False, **kwargs):
+        self.past_only, self.future_only = past_only, future_only
+        fields = (forms.CharField(), forms.CharField(), forms.CharField())
+        kwargs.setdefault("require_all_fields", False)
+        super().__init__(fields, **kwargs)
+
+    def compress(self, data_list):
+        if not data_list or not any(data_list):
+            return None
+        label = self.label or "The date"
+        if not all(data_list):
+            missing = [n for n, v in zip(("day", "month", "year"), data_list, strict=True) if not v]
+            raise forms.ValidationError(f"{label} must include a {' and '.join(missing)}")
+        try:
+            day, month, year = (int(str(v).strip()) for v in data_list)
+            value = dt.date(year, month, day)
+        except ValueError:
+            raise forms.ValidationError(f"{label} must be a real date") from None
+        if year < 1900:
+            raise forms.ValidationError(f"{label} must be after 1900")
+        if self.past_only and value > timezone.localdate():
+            raise forms.ValidationError(f"{label} must be today or in the past")
+        if self.future_only and value <= timezone.localdate():
+            raise forms.ValidationError(f"{label} must be in the future")
+        return value
+
+
+def _radio(choices, label, **kwargs):
+    return forms.ChoiceField(choices=choices, label=label, widget=forms.RadioSelect, **kwargs)
+
+
+class CaseSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Name, case reference or identifier",
+        help_text="For example, Sam Smith, a case reference or an NHS number",
+        required=False,
+        max_length=100,
+    )
+
+
+class PersonForm(forms.Form):
+    given_name = forms.CharField(
+        label="First name",
+        max_length=100,
+        error_messages={"required": "Enter their first name"},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    family_name = forms.CharField(
+        label="Last name",
+        max_length=100,
+        error_messages={"required": "Enter their last name"},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    preferred_name = forms.CharField(
+        label="Preferred name (optional)",
+        help_text="The name they like to be called. We show it first, everywhere.",
+        max_length=100,
+        required=False,
+    )
+    pronouns = forms.CharField(
+        label="Pronouns (optional)",
+        help_text="For example, she/her, he/him or they/them. Leave blank if you do not know.",
+        max_length=50,
+        required=False,
+        widget=forms.TextInput(attrs={"data-width": "govuk-input--width-10"}),
+    )
+    date_of_birth = GovukDateField(
+        label="Date of birth",
+        help_text="For example, 27 3 2012. If you only know roughly, give your best guess and tick "
+        "the box below.",
+        required=False,
+        past_only=True,
+    )
+    date_of_birth_approximate = forms.BooleanField(
+        label="The date of birth is approximate", required=False
+    )
+    gender = forms.CharField(
+        label="Gender (optional)",
+        help_text="In their own words",
+        max_length=50,
+        required=False,
+        widget=forms.TextInput(attrs={"data-width": "govuk-input--width-20"}),
+    )
+    language = forms.CharField(
+        label="Main language (optional)",
+        max_length=50,
+        required=False,
+        widget=forms.TextInput(attrs={"data-width": "govuk-input--width-20"}),
+    )
+    interpreter_needed = forms.BooleanField(label="They need an interpreter", required=False)
+    identifier_scheme = forms.ChoiceField(
+        label="Identifier type (optional)",
+        choices=[("", "No identifier"), *Scheme.choices],
+        required=False,
+    )
+    identifier_value = forms.CharField(
+        label="Identifier",
+        help_text="An NHS number, Unique Pupil Number, PNC ID, National Insurance number or your "
+        "organisation's own reference. It helps us find an existing record.",
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"data-width": "govuk-input--width-20", "spellcheck": "false"}
+        ),
+    )
+
+    def clean(self):
+        data = super().clean()
+        scheme, value = data.get("identifier_scheme"), (data.get("identifier_value") or "").strip()
+        if value and not scheme:
+            self.add_error("identifier_scheme", "Select the type of identifier")
+        if scheme and not value:
+            self.add_error("identifier_value", "Enter the identifier, or select No identifier")
+        return data
+
+    def person_data(self) -> dict:
+        d = self.cleaned_data
+        return {
+            k: d[k]
+            for k in (
+                "given_name", "family_name", "preferred_name", "pronouns", "date_of_birth",
+                "date_of_birth_approximate", "gender", "language", "interpreter_needed",
+            )
+        }  # fmt: skip
+
+    def identifiers(self) -> list[dict]:
+        d = self.cleaned_data
+        if d.get("identifier_scheme") and d.get("identifier_value"):
+            return [{"scheme": d["identifier_scheme"], "value": d["identifier_value"].strip()}]
+        return []
+
+
+class ShareForm(forms.Form):
+    partner = forms.ChoiceField(
+        label="Partner organisation", error_messages={"required": "Select a partner organisation"}
+    )
+    lawful_basis = _radio(
+        LawfulBasis.choices,
+        "Lawful basis for sharing",
+        error_messages={"required": "Select the lawful basis for sharing"},
+    )
+    reason = forms.CharField(
+        label="Why are you sharing this case?",
+        help_text="This is kept with the share and shown to auditors and the person if they ask.",
+        widget=forms.Textarea,
+        max_length=2000,
+        error_messages={"required": "Say why you are sharing this case"},
+    )
+    expires_on = GovukDateField(
+        label="Share until (optional)",
+        help_text="Leave blank if the share should last until someone ends it. For example, 31 12 2026.",
+        required=False,
+        future_only=True,
+    )
+
+    def __init__(self, *args, partners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].choices = [
+            ("", "Choose a partner"),
+            *((p.slug, p.name) for p in partners),
+        ]
+
+    def expires_at(self):
+        day = self.cleaned_data.get("expires_on")
+        if day is None:
+            return None
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59)))
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you ending this share?",
+        widget=forms.Textarea,
+        max_length=2000,
+        error_messages={"required": "Say why you are ending this share"},
+    )
+
+
+class TransitionForm(forms.Form):
+    to = _radio([], "Move the case to", error_messages={"required": "Select the new status"})
+    closure_reason = _radio(ClosureReason.choices, "Why is the case closing?", required=False)
+    reason = forms.CharField(
+        label="Note (optional)",
+        help_text="Anything the next person to read the case should know about this decision.",
+        widget=forms.Textarea,
+        max_length=2000,
+        required=False,
+    )
+
+    def __init__(self, *args, allowed=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].choices = list(allowed)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("to") == "closed" and not data.get("closure_reason"):
+            self.add_error("closure_reason", "Select why the case is closing")
+        return data
+
+
+class VoiceForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    goals = forms.CharField(
+        label="Their goals",
+        help_text="What they want to achieve, in their own words",
+        widget=forms.Textarea,
+        required=False,
+        max_length=5000,
+    )
+    what_matters = forms.CharField(
+        label="What matters to them",
+        help_text="People, places, routines or things that help. Include how they like to be "
+        "contacted and anything they have asked us not to do.",
+        widget=forms.Textarea,
+        required=False,
+        max_length=5000,
+    )
+
+
+class AccessLogSearchForm(forms.Form):
+    case = forms.CharField(
+        label="Case reference or id", required=False, max_length=64,
+        widget=forms.TextInput(attrs={"data-width": "govuk-input--width-20", "spellcheck": "false"}),
+    )  # fmt: skip
+    person = forms.UUIDField(
+        label="Person id", required=False,
+        help_text="The id shown against a person in the access log",
+    )  # fmt: skip
+    user = forms.CharField(
+        label="User email address", required=False, max_length=254,
+        widget=forms.TextInput(attrs={"data-width": "govuk-input--width-20", "spellcheck": "false"}),
+    )  # fmt: skip
+    date_from = GovukDateField(label="From", required=False, help_text="For example, 1 4 2026")
+    date_to = GovukDateField(label="To", required=False, help_text="For example, 30 4 2026")
+    refused_only = forms.BooleanField(label="Only refused attempts", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", "The end date must be the same as or after the start date")
+        return data
+
+
+# Case work ---------------------------------------------------------------------------------------
+
+from casework.models import AdversitySource, EntryKind, EntryVisibility, Urgency  # noqa: E402
+from casework.vocabularies import ADVERSITIES, CONCERNS, ScreeningOutcome  # noqa: E402
+
+ADVERSITY_GROUPS = {
+    "ace": "Adverse childhood experiences",
+    "wider": "Wider adversities",
+    "protective": "Protective factors (strengths)",
+}
+CONCERN_GROUPS = {
+    "harm": "Harm",
+    "exploitation": "Exploitation",
+    "violence": "Violence",
+    "welfare": "Welfare",
+    "behaviour": "Behaviour",
+    "family": "Family",
+    "other": "Other",
+}
+
+
+def _grouped(items, names):
+    groups: dict[str, list] = {}
+    for item in items:
+        groups.setdefault(names.get(item.group, item.group), []).append((item.code, item.label))
+    return list(groups.items())
+
+
+class ReferralDetailsForm(forms.Form):
+    concerns = forms.MultipleChoiceField(
+        label="What are you worried about?",
+        help_text="Select all that apply.",
+        choices=_grouped(CONCERNS, CONCERN_GROUPS),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Select at least one concern"},
+    )
+    description = forms.CharField(
+        label="What has happened?",
+        help_text=SUMMARY_HINT,
+        widget=forms.Textarea,
+        max_length=20000,
+        error_messages={"required": "Describe what has happened"},
+    )
+    urgency = _radio(
+        Urgency.choices,
+        "How soon does this need joint screening?",
+        initial=Urgency.STANDARD,
+        error_messages={"required": "Select how soon this needs screening"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["urgency"].choice_hints = {
+            Urgency.STANDARD: "Within 3 days",
+            Urgency.URGENT: "Within 24 hours",
+        }
+
+
+class CaseworkReferralForm(PersonForm, ReferralDetailsForm):
+    confirm_new = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class EntryForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What kind of entry is this?",
+        choices=[("", "Choose"), *EntryKind.choices],
+        error_messages={"required": "Select the kind of entry"},
+    )
+    occurred_on = GovukDateField(
+        label="When did it happen?",
+        help_text="For example, 27 3 2026",
+        past_only=True,
+        error_messages={"required": "Enter the date it happened"},
+    )
+    occurred_time = forms.TimeField(
+        label="Time (optional)",
+        help_text="For example, 14:30",
+        required=False,
+        widget=forms.TextInput(attrs={"data-width": "govuk-input--width-5"}),
+        error_messages={"invalid": "Enter a time like 14:30"},
+    )
+    body = forms.CharField(
+        label="What happened?",
+        help_text="Write facts and the person's own words. Say what happened to them, not what is "
+        "wrong with them.",
+        widget=forms.Textarea,
+        max_length=20000,
+        error_messages={"required": "Say what happened"},
+    )
+    visibility = _radio(
+        EntryVisibility.choices,
+        "Who can see this entry?",
+        initial=EntryVisibility.CASE,
+        error_messages={"required": "Select who can see this entry"},
+    )
+    named_users = forms.MultipleChoiceField(
+        label="Named people",
+        help_text="Only if you chose ‘Named people only’. They are told they have been named, "
+        "but not what the entry says.",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, users=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["named_users"].choices = [
+            (str(u.pk), f"{u.get_full_name()} ({u.membership.partner.name})") for u in users
+        ]
+        self.fields["visibility"].choice_hints = {
+            EntryVisibility.CASE: "Everyone working on this case, in every partner it is shared with",
+            EntryVisibility.PARTNER: "Only people in your organisation",
+            EntryVisibility.NAMED: "Only you and the people you name below",
+        }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("visibility") == EntryVisibility.NAMED and not data.get("named_users"):
+            self.add_error("named_users", "Select at least one person to name")
+        return data
+
+    def occurred_at(self):
+        d = self.cleaned_data
+        when = d.get("occurred_time") or dt.time(12, 0)
+        value = timezone.make_aware(dt.datetime.combine(d["occurred_on"], when))
+        return min(value, timezone.now())
+
+
+class AdversityForm(forms.Form):
+    code = forms.ChoiceField(
+        label="What are you recording?",
+        choices=[("", "Choose"), *_grouped(ADVERSITIES, ADVERSITY_GROUPS)],
+        error_messages={"required": "Select what you are recording"},
+    )
+    source = _radio(
+        AdversitySource.choices,
+        "How do you know?",
+        error_messages={"required": "Select how you know"},
+    )
+    sensitive = forms.BooleanField(
+        label="This is sensitive",
+        help_text="Only your organisation will see it, unless you choose to share it with another "
+        "partner on the case.",
+        required=False,
+    )
+    note = forms.CharField(
+        label="Note (optional)",
+        help_text="In the person's words where you can.",
+        widget=forms.Textarea,
+        required=False,
+        max_length=5000,
+    )
+
+
+class ActionForm(forms.Form):
+    title = forms.CharField(
+        label="What needs doing?",
+        max_length=200,
+        error_messages={"required": "Say what needs doing"},
+    )
+    description = forms.CharField(
+        label="Details (optional)", widget=forms.Textarea, required=False, max_length=5000
+    )
+    due_date = GovukDateField(
+        label="Due by",
+        help_text="For example, 30 4 2026",
+        error_messages={"required": "Enter the date it is due by"},
+    )
+    owner = forms.ChoiceField(label="Who will do it?")
+
+    def __init__(self, *args, users=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [
+            (str(u.pk), f"{u.get_full_name()} ({u.membership.partner.name})") for u in users
+        ]
+
+    def clean_due_date(self):
+        value = self.cleaned_data["due_date"]
+        if value and value < timezone.localdate():
+            raise forms.ValidationError("The due date must be today or in the future")
+        return value
+
+
+class ScreeningForm(forms.Form):
+    outcome = _radio(
+        ScreeningOutcome.choices,
+        "What did you decide together?",
+        error_messages={"required": "Select the outcome of the screening"},
+    )
+    reasons = forms.CharField(
+        label="Why?",
+        help_text="The reasons are kept with the decision and shown to everyone on the case.",
+        widget=forms.Textarea,
+        max_length=5000,
+        error_messages={"required": "Give the reasons for the decision"},
+    )
+    participants = forms.MultipleChoiceField(
+        label="Which partners took part?",
+        help_text="Your organisation is included. Joint screening means at least one other partner.",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    participant_names = forms.CharField(
+        label="Who took part (optional)",
+        help_text="Roles or names, for example ‘DSL, PC Okafor, Early Help lead’",
+        required=False,
+        max_length=500,
+    )
+
+    def __init__(self, *args, partners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["participants"].choices = [(p.slug, p.name) for p in partners]
+
+
+# Emergency (break-glass) access ------------------------------------------------------------------
+
+
+class BreakGlassForm(forms.Form):
+    reference = forms.CharField(
+        label="Case reference",
+        help_text="For example, VRU-2026-000123. Ask the partner who holds the case for it.",
+        max_length=30,
+        error_messages={"required": "Enter the case reference"},
+        widget=forms.TextInput(
+            attrs={"data-width": "govuk-input--width-20", "spellcheck": "false"}
+        ),
+    )
+    reason = forms.CharField(
+        label="Why do you need to see this case now?",
+        help_text="Say what has happened and why it cannot wait for the lead partner to share "
+        "the case. The lead partner's managers and auditors will read this.",
+        widget=forms.Textarea,
+        min_length=10,
+        max_length=2000,
+        error_messages={
+            "required": "Say why you need to see this case now",
+            "min_length": "Give a little more detail about why you need to see this case now",
+        },
+    )
+    confirm = forms.BooleanField(
+        label="I understand that my access will be recorded, will end automatically, and that "
+        "the lead partner's managers will be told",
+        error_messages={"required": "Confirm that you understand how emergency access works"},
+    )
+
+    def clean_reference(self):
+        return self.cleaned_data["reference"].strip().upper()
+
+
+# People, households and consent -----------------------------------------------------------------
+
+from cases.models import ConsentDecision, RelationshipKind  # noqa: E402
+
+
+class PersonDetailsForm(PersonForm):
+    """Editing a person: their details and address, with the version the editor read."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    address_line_1 = forms.CharField(
+        label="Address line 1 (optional)", max_length=200, required=False
+    )
+    address_line_2 = forms.CharField(
+        label="Address line 2 (optional)", max_length=200, required=False
+    )
+    town = forms.CharField(
+        label="Town or city (optional)", max_length=100, required=False,
+        widget=forms.TextInput(attrs={"data-width": "govuk-!-width-two-thirds"}),
+    )  # fmt: skip
+    postcode = forms.CharField(
+        label="Postcode (optional)", max_length=10, required=False,
+        widget=forms.TextInput(attrs={"data-width": "govuk-input--width-10", "autocomplete": "off"}),
+    )  # fmt: skip
+
+    ADDRESS = ("address_line_1", "address_line_2", "town", "postcode")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["identifier_scheme"], self.fields["identifier_value"]
+
+    def person_data(self) -> dict:
+        data = super().person_data()
+        data.update({k: self.cleaned_data[k].strip() for k in self.ADDRESS})
+        return data
+
+
+class HouseholdMemberForm(PersonForm):
+    kind = _radio(
+        RelationshipKind.choices,
+        "Who are they to the person this case is about?",
+        error_messages={"required": "Select how they are related"},
+    )
+    note = forms.CharField(
+        label="Anything else about the relationship (optional)",
+        help_text="For example, ‘stepdad, lives with them most weekends’",
+        max_length=200,
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["identifier_scheme"], self.fields["identifier_value"]
+        self.fields["kind"].choice_hints = {
+            RelationshipKind.PARENT: "They are the person's parent",
+            RelationshipKind.CARER: "They look after the person",
+            RelationshipKind.SIBLING: "Brother or sister, including half and step",
+        }
+
+
+class RelationshipForm(forms.Form):
+    person = forms.ChoiceField(label="Person", error_messages={"required": "Select a person"})
+    kind = _radio(
+        RelationshipKind.choices,
+        "What are they to the other person?",
+        error_messages={"required": "Select how they are related"},
+    )
+    related_to = forms.ChoiceField(
+        label="The other person", error_messages={"required": "Select the other person"}
+    )
+    note = forms.CharField(label="Note (optional)", max_length=200, required=False)
+
+    def __init__(self, *args, people=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "Choose"), *((str(p.pk), p.display_name) for p in people)]
+        self.fields["person"].choices = choices
+        self.fields["related_to"].choices = choices
+
+    def clean(self):
+        data = super().clean()
+        if data.get("person") and data.get("person") == data.get("related_to"):
+            self.add_error("related_to", "Choose two different people")
+        return data
+
+
+class ConsentForm(forms.Form):
+    person = _radio(
+        [], "Whose decision is this?", error_messages={"required": "Select whose decision this is"}
+    )
+    decision = _radio(
+        ConsentDecision.choices,
+        "What did they decide?",
+        error_messages={"required": "Select what they decided"},
+    )
+    scope = forms.CharField(
+        label="What does the decision cover?",
+        help_text="In plain words, for example ‘sharing school attendance with the youth team’",
+        max_length=300,
+        error_messages={"required": "Say what the decision covers"},
+    )
+    lawful_basis = _radio(
+        LawfulBasis.choices,
+        "Lawful basis for the work this covers",
+        error_messages={"required": "Select the lawful basis"},
+    )
+    given_by = forms.CharField(
+        label="Who gave or refused it (optional)",
+        help_text="The person themselves, or who decided for them, for example ‘mum’",
+        max_length=100,
+        required=False,
+    )
+    expires_on = GovukDateField(
+        label="Review or expiry date (optional)",
+        help_text="For example, 31 3 2027",
+        required=False,
+        future_only=True,
+    )
+    notes = forms.CharField(
+        label="Their words (optional)",
+        help_text="What they said about it, in their own words where you can.",
+        widget=forms.Textarea,
+        required=False,
+        max_length=5000,
+    )
+
+    def __init__(self, *args, people=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices = [(str(p.pk), p.display_name) for p in people]
+
+    def expires_at(self):
+        day = self.cleaned_data.get("expires_on")
+        if day is None:
+            return None
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59)))
+
+
+# Corrections and changes -------------------------------------------------------------------------
+
+
+class EntryCorrectionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    kind = EntryForm.base_fields["kind"]
+    occurred_on = GovukDateField(
+        label="When did it happen?",
+        help_text="For example, 27 3 2026",
+        past_only=True,
+        error_messages={"required": "Enter the date it happened"},
+    )
+    occurred_time = EntryForm.base_fields["occurred_time"]
+    body = forms.CharField(
+        label="What happened?",
+        help_text="The entry as it should read. What it said before is kept and shown with it.",
+        widget=forms.Textarea,
+        max_length=20000,
+        error_messages={"required": "Say what happened"},
+    )
+    reason = forms.CharField(
+        label="Why are you correcting it?",
+        help_text="For example, ‘wrong date’ or ‘the person asked us to correct what they said’.",
+        max_length=500,
+        error_messages={"required": "Say why you are correcting the entry"},
+    )
+
+    occurred_at = EntryForm.occurred_at
+
+
+class ActionChangeForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    owner = forms.ChoiceField(
+        label="Who will do it?",
+        help_text="A named person, or anyone at a partner organisation on the case.",
+        error_messages={"required": "Select who will do it"},
+    )
+    due_date = GovukDateField(
+        label="Due by",
+        help_text="For example, 30 4 2026",
+        error_messages={"required": "Enter the date it is due by"},
+    )
+
+    def __init__(self, *args, users=(), partners=(), current_due=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.current_due = current_due
+        self.fields["owner"].choices = [
+            ("People", [(f"user:{u.pk}", f"{u.get_full_name()} ({u.membership.partner.name})") for u in users]),
+            ("Organisations", [(f"partner:{p.slug}", f"Anyone at {p.name}") for p in partners]),
+        ]  # fmt: skip
+
+    def clean_due_date(self):
+        value = self.cleaned_data["due_date"]
+        if value and value != self.current_due and value < timezone.localdate():
+            raise forms.ValidationError("The due date must be today or in the future")
+        return value
+
+
+# Programme sessions and milestones ---------------------------------------------------------------
+
+from programmes.models import Attendance  # noqa: E402
+
+
+class SessionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What kind of session?", error_messages={"required": "Select the kind of session"}
+    )
+    occurred_on = GovukDateField(
+        label="Date", help_text="For example, 27 3 2026", past_only=True,
+        error_messages={"required": "Enter the date of the session"},
+    )  # fmt: skip
+    occurred_time = EntryForm.base_fields["occurred_time"]
+    attendance = _radio(
+        Attendance.choices,
+        "Did they come?",
+        error_messages={"required": "Select whether they came"},
+    )
+    notes = forms.CharField(
+        label="Notes (optional)", widget=forms.Textarea, required=False, max_length=5000
+    )
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, prefix="session", **kwargs)
+        self.fields["kind"].choices = [("", "Choose"), *kinds]
+
+    occurred_at = EntryForm.occurred_at
+
+
+class MilestoneForm(forms.Form):
+    code = forms.ChoiceField(label="Milestone", error_messages={"required": "Select the milestone"})
+    achieved_on = GovukDateField(
+        label="When was it reached?", help_text="For example, 27 3 2026", past_only=True,
+        error_messages={"required": "Enter the date it was reached"},
+    )  # fmt: skip
+    note = forms.CharField(
+        label="Note (optional)", widget=forms.Textarea, required=False, max_length=5000
+    )
+
+    def __init__(self, *args, milestones=(), **kwargs):
+        super().__init__(*args, prefix="milestone", **kwargs)
+        self.fields["code"].choices = [("", "Choose"), *milestones]

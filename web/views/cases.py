@@ -1,0 +1,275 @@
+"""Finding cases and working a case: summary, the person's voice, status, shares, access log."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AccessLog
+from audit.services import access_refused as audit_refused
+from cases import access, services
+from cases.models import CaseStatus, ConsentRecord, Share
+from casework import access as casework_access
+from casework import services as casework_services
+from core.errors import Conflict, DomainError, NotFound, PreconditionFailed, ValidationFailed
+from partners.models import Partner
+from web import integrations
+from web.forms import (
+    BreakGlassForm,
+    CaseSearchForm,
+    RevokeForm,
+    ShareForm,
+    TransitionForm,
+    VoiceForm,
+)
+from web.pages import form_error, page
+from web.selectors import (
+    active_break_glass,
+    case_id_for_break_glass,
+    case_log_filter,
+    case_people,
+    case_search,
+    relationships_between,
+    visible_cases,
+)
+
+PAGE_SIZE = 25
+REFERENCE = re.compile(r"^VRU-\d{4}-\d{6}$", re.IGNORECASE)
+
+
+@page("practitioner", "manager", "coordinator")
+def case_list(request, actor):
+    form = CaseSearchForm(request.GET or None)
+    q = form.cleaned_data["q"] if form.is_valid() else ""
+    results = case_search(actor, q) if q else visible_cases(actor).order_by("-updated_at")
+    paginator = Paginator(results, PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    access.log_case_list(actor, page_obj.object_list, action="search" if q else "list")
+    return render(
+        request,
+        "web/case_list.html",
+        {
+            "form": form,
+            "q": q,
+            "page_obj": page_obj,
+            "count": paginator.count,
+            "can_break_glass": casework_access.can_break_glass(actor),
+            "looks_like_reference": bool(REFERENCE.match(q)),
+        },
+    )
+
+
+def _case_context(actor, case) -> dict:
+    lead = case.lead_partner_id == actor.partner.pk
+    can_change = access.can(actor, case, access.CHANGE)
+    can_share = access.can(actor, case, access.SHARE)
+    shares = Share.objects.filter(case=case).select_related("partner", "shared_by", "agreement")
+    people = case_people(actor, case)
+    if len(people) > 1:
+        access.log_person_access(actor, people[1:], action="list")
+    relationships = relationships_between(people)
+    return {
+        "case": case,
+        "person": case.subject,
+        "identifiers": list(case.subject.identifiers.all()),
+        "household": people[1:],
+        "relationships": relationships,
+        "break_glass": active_break_glass(actor, case),
+        "consents": list(
+            ConsentRecord.objects.filter(case=case)
+            .select_related("person")
+            .order_by("-recorded_at")
+        ),
+        "is_lead": lead,
+        "can_change": can_change,
+        "can_share": can_share,
+        "can_read_log": access.can_read_access_log(actor, case),
+        "live_shares": [s for s in shares if s.active],
+        "past_shares": [s for s in shares if not s.active],
+        "next_statuses": [
+            (s, CaseStatus(s).label) for s in sorted(services.TRANSITIONS[case.status])
+        ],
+        **integrations.case_sections(actor, case),
+    }
+
+
+@page("practitioner", "manager", "coordinator")
+def case_detail(request, actor, case_id):
+    case = access.case_get_for(actor, case_id)
+    return render(request, "web/case_detail.html", _case_context(actor, case))
+
+
+NOT_OPENABLE = (
+    "No case that can be opened with emergency access has this reference. Check the reference, "
+    "or ask the partner who holds the case to share it with you."
+)
+
+
+@page("practitioner")
+def case_emergency_access(request, actor):
+    """Break-glass: a practitioner asks to see a case not shared with their organisation.
+
+    Nothing is looked up until they have confirmed and given a reason, so a reference typed and
+    then abandoned reveals nothing; a restricted case is refused exactly as a missing one.
+    """
+    form = BreakGlassForm(
+        request.POST or None, initial={"reference": request.GET.get("reference", "")[:30]}
+    )
+    if request.method == "POST" and form.is_valid():
+        reference, reason = form.cleaned_data["reference"], form.cleaned_data["reason"]
+        case_id = case_id_for_break_glass(reference)
+        grant = None
+        try:
+            if case_id is None:
+                audit_refused(
+                    actor=actor, action="break_glass", object_type="case", object_id=reference,
+                    reason="not found",
+                )  # fmt: skip
+                raise NotFound("Case not found.")
+            grant = casework_services.break_glass_open(actor=actor, case_id=case_id, reason=reason)
+        except NotFound:
+            form.add_error("reference", NOT_OPENABLE)
+        except Conflict:
+            # They can already see it: nothing to open, nothing revealed.
+            return redirect("web:case", case_id=case_id)
+        except ValidationFailed as exc:
+            form_error(form, exc)
+        if grant is not None:
+            until = timezone.localtime(grant.expires_at)
+            messages.success(
+                request,
+                f"You can see this case until {until:%H:%M} on {until:%-d %B %Y}. Your reason "
+                f"has been recorded and {grant.case.lead_partner.name}’s managers have been told.",
+            )
+            return redirect("web:case", case_id=case_id)
+    return render(
+        request,
+        "web/emergency_access.html",
+        {"form": form, "hours": settings.BREAK_GLASS_HOURS},
+    )
+
+
+@page("practitioner", "manager")
+def case_voice(request, actor, case_id):
+    case = access.case_get_for(actor, case_id, access.CHANGE, log_as="view")
+    form = VoiceForm(
+        request.POST or None,
+        initial={"version": case.version, "goals": case.goals, "what_matters": case.what_matters},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.case_update(
+                actor=actor,
+                case=case,
+                expected_version=data["version"],
+                data={"goals": data["goals"], "what_matters": data["what_matters"]},
+                reason="The person's voice updated",
+            )
+        except PreconditionFailed:
+            form.add_error(
+                None,
+                "Someone else changed this case while you were writing. Your words are still "
+                "below: copy them, reload the page and add them again.",
+            )
+        else:
+            messages.success(request, "The person's voice has been saved.")
+            return redirect("web:case", case_id=case.pk)
+    return render(request, "web/case_voice.html", {"case": case, "form": form})
+
+
+@page("practitioner", "manager")
+def case_status(request, actor, case_id):
+    case = access.case_get_for(actor, case_id, access.CHANGE, log_as="view")
+    allowed = [(s, CaseStatus(s).label) for s in sorted(services.TRANSITIONS[case.status])]
+    form = TransitionForm(request.POST or None, allowed=allowed)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.case_transition(
+                actor=actor,
+                case=case,
+                to=data["to"],
+                reason=data["reason"],
+                closure_reason=data["closure_reason"] if data["to"] == "closed" else "",
+            )
+        except (ValidationFailed, Conflict) as exc:
+            form_error(form, exc, {"to": "to", "closure_reason": "closure_reason"})
+        else:
+            messages.success(request, f"The case is now {CaseStatus(data['to']).label.lower()}.")
+            return redirect("web:case", case_id=case.pk)
+    return render(request, "web/case_status.html", {"case": case, "form": form})
+
+
+def _share_candidates(case):
+    taken = Share.objects.filter(case=case, revoked_at__isnull=True).values("partner_id")
+    return (
+        Partner.objects.filter(active=True)
+        .exclude(pk=case.lead_partner_id)
+        .exclude(pk__in=taken)
+        .order_by("name")
+    )
+
+
+@page("practitioner", "manager")
+def case_share(request, actor, case_id):
+    case = access.case_get_for(actor, case_id, access.SHARE, log_as="view")
+    candidates = list(_share_candidates(case))
+    form = ShareForm(request.POST or None, partners=candidates)
+    if request.method == "POST" and form.is_valid():
+        partner = next(p for p in candidates if p.slug == form.cleaned_data["partner"])
+        try:
+            services.case_share(
+                actor=actor,
+                case=case,
+                partner=partner,
+                lawful_basis=form.cleaned_data["lawful_basis"],
+                reason=form.cleaned_data["reason"],
+                expires_at=form.expires_at(),
+            )
+        except DomainError as exc:
+            form_error(form, exc, {"expires_at": "expires_on"})
+        else:
+            messages.success(request, f"The case is now shared with {partner.name}.")
+            return redirect(reverse("web:case", args=[case.pk]) + "#sharing")
+    return render(request, "web/case_share.html", {"case": case, "form": form})
+
+
+@page("practitioner", "manager")
+def case_unshare(request, actor, case_id, partner_slug):
+    case = access.case_get_for(actor, case_id, access.SHARE, log_as="view")
+    share = (
+        Share.objects.filter(case=case, partner__slug=partner_slug, revoked_at__isnull=True)
+        .select_related("partner")
+        .first()
+    )
+    if share is None:
+        return render(request, "core/404.html", status=404)
+    form = RevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.share_revoke(
+            actor=actor, case=case, partner=share.partner, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, f"{share.partner.name} can no longer see this case.")
+        return redirect(reverse("web:case", args=[case.pk]) + "#sharing")
+    return render(request, "web/case_unshare.html", {"case": case, "share": share, "form": form})
+
+
+@page()
+def case_access_log(request, actor, case_id):
+    case = access.case_for_access_log(actor, case_id)
+    rows = AccessLog.objects.filter(case_log_filter(case)).select_related(
+        "user", "partner", "client"
+    )
+    page_obj = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/case_access_log.html",
+        {"case": case, "page_obj": page_obj, "now": timezone.now()},
+    )

@@ -1,0 +1,333 @@
+"""Adding to a case: chronology entries, adversities and strengths, actions, joint screening."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import access as case_access
+from casework import access, services
+from casework.vocabularies import label
+from core.errors import DomainError, PreconditionFailed
+from partners.models import Partner
+from web.forms import (
+    ActionChangeForm,
+    ActionForm,
+    AdversityForm,
+    EntryCorrectionForm,
+    EntryForm,
+    ScreeningForm,
+)
+from web.integrations import users_on_case
+from web.pages import form_error, page
+
+WORKERS = ("practitioner", "manager")
+
+
+def _to_case(case, anchor: str):
+    return redirect(reverse("web:case", args=[case.pk]) + f"#{anchor}")
+
+
+def _contributing_case(actor, case_id, what: str):
+    """The case, if the actor sees it (else 404) and their partner works it (else 403)."""
+    case = case_access.case_get_for(actor, case_id, log_as="view")
+    access.check_contributor(actor, case, what=what)
+    return case
+
+
+@page(*WORKERS)
+def entry_add(request, actor, case_id):
+    case = _contributing_case(actor, case_id, "add_entry")
+    users = list(users_on_case(case).exclude(pk=actor.user.pk))
+    form = EntryForm(request.POST or None, users=users)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        named = [u for u in users if str(u.pk) in set(data["named_users"])]
+        try:
+            services.entry_create(
+                actor=actor,
+                case=case,
+                kind=data["kind"],
+                occurred_at=form.occurred_at(),
+                body=data["body"],
+                visibility=data["visibility"],
+                named_users=named if data["visibility"] == "named" else (),
+            )
+        except DomainError as exc:
+            form_error(form, exc, {"occurred_at": "occurred_on"})
+        else:
+            messages.success(request, "The entry has been added to the chronology.")
+            return _to_case(case, "chronology")
+    return render(
+        request,
+        "web/casework/entry_form.html",
+        {"case": case, "form": form, "heading": "Add a chronology entry", "button": "Add entry"},
+    )
+
+
+@page(*WORKERS)
+def adversity_add(request, actor, case_id):
+    case = _contributing_case(actor, case_id, "add_adversity")
+    form = AdversityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.adversity_create(
+                actor=actor,
+                case=case,
+                code=data["code"],
+                source=data["source"],
+                sensitive=data["sensitive"],
+                note=data["note"],
+            )
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, "Recorded.")
+            return _to_case(case, "adversities")
+    return render(
+        request,
+        "web/casework/form_page.html",
+        {"case": case, "form": form, "heading": "Record an adversity or strength"},
+    )
+
+
+@page(*WORKERS)
+def adversity_share(request, actor, record_id):
+    record = access.adversity_get_for(actor, record_id, log_as="view")
+    case = record.case
+    partners = [
+        p
+        for p in case_access.partners_with_access(case)
+        if p.pk != record.partner_id and p not in record.shared_with.all()
+    ]
+    error = ""
+    if request.method == "POST":
+        partner = next((p for p in partners if p.slug == request.POST.get("partner")), None)
+        if partner is None:
+            error = "Select a partner to share this with"
+        else:
+            try:
+                services.adversity_share(actor=actor, record=record, partner=partner)
+            except DomainError as exc:
+                error = exc.message
+            else:
+                messages.success(request, f"{partner.name} can now see this record.")
+                return _to_case(case, "adversities")
+    if not access.can_share_adversity(actor, record):
+        return render(
+            request,
+            "403.html",
+            {"exception": "Only the partner that recorded this can share it."},
+            status=403,
+        )
+    return render(
+        request,
+        "web/casework/adversity_share.html",
+        {
+            "case": case,
+            "record": record,
+            "record_label": label("adversities", record.code),
+            "partners": partners,
+            "error": error,
+        },
+    )
+
+
+@page(*WORKERS)
+def action_add(request, actor, case_id):
+    case = _contributing_case(actor, case_id, "add_action")
+    users = list(users_on_case(case))
+    form = ActionForm(request.POST or None, users=users, initial={"owner": str(actor.user.pk)})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        owner = next(u for u in users if str(u.pk) == data["owner"])
+        try:
+            services.action_create(
+                actor=actor,
+                case=case,
+                title=data["title"],
+                description=data["description"],
+                due_date=data["due_date"],
+                owner_user=owner,
+            )
+        except DomainError as exc:
+            form_error(form, exc, {"owner_user": "owner", "owner_partner": "owner"})
+        else:
+            messages.success(request, "The action has been added.")
+            return _to_case(case, "actions")
+    return render(
+        request,
+        "web/casework/form_page.html",
+        {"case": case, "form": form, "heading": "Add an action", "button": "Add action"},
+    )
+
+
+@page(*WORKERS)
+def action_status(request, actor, action_id):
+    """Mark an action done or cancelled (a POST from the case page)."""
+    action = access.action_get_for(actor, action_id, log_as=None)
+    if request.method != "POST":
+        return redirect("web:case", case_id=action.case_id)
+    status = request.POST.get("status")
+    try:
+        services.action_update(
+            actor=actor,
+            action=action,
+            expected_version=int(request.POST.get("version", 0)),
+            data={"status": status},
+        )
+    except PreconditionFailed:
+        messages.success(request, "Someone else changed this action first. Check it and try again.")
+    else:
+        messages.success(request, f"Action marked {'done' if status == 'done' else status}.")
+    return _to_case(action.case, "actions")
+
+
+@page(*WORKERS)
+def referral_screen(request, actor, referral_id):
+    referral = access.referral_get_for(actor, referral_id, log_as="view")
+    case = referral.case
+    access.check_contributor(actor, case, what="screen")
+    partners = [p for p in case_access.partners_with_access(case) if p.pk != actor.partner.pk]
+    form = ScreeningForm(request.POST or None, partners=partners)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        chosen = Partner.objects.filter(slug__in=data["participants"])
+        try:
+            services.referral_screen(
+                actor=actor,
+                referral=referral,
+                outcome=data["outcome"],
+                reasons=data["reasons"],
+                participants=list(chosen),
+                participant_names=data["participant_names"],
+            )
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, "The joint screening decision has been recorded.")
+            return _to_case(case, "screening")
+    return render(
+        request,
+        "web/casework/screening_form.html",
+        {"case": case, "referral": referral, "form": form, "partners": partners},
+    )
+
+
+@page(*WORKERS)
+def entry_correct(request, actor, entry_id):
+    """Correct a chronology entry. What it said before is kept and shown as its history."""
+    entry = access.entry_get_for(actor, entry_id, log_as="view")
+    case = entry.case
+    access.check_amend_entry(actor, entry)
+    local = timezone.localtime(entry.occurred_at)
+    form = EntryCorrectionForm(
+        request.POST or None,
+        initial={
+            "version": entry.version, "kind": entry.kind, "occurred_on": local.date(),
+            "occurred_time": local.strftime("%H:%M"), "body": entry.body,
+        },
+    )  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        when = form.occurred_at()
+        changes = {"kind": data["kind"], "body": data["body"]}
+        # Keep the recorded time unless the date or time was actually changed.
+        if timezone.localtime(when).replace(second=0, microsecond=0) != local.replace(
+            second=0, microsecond=0
+        ):
+            changes["occurred_at"] = when
+        try:
+            services.entry_amend(
+                actor=actor, entry=entry, expected_version=data["version"],
+                reason=data["reason"], data=changes,
+            )  # fmt: skip
+        except PreconditionFailed:
+            form.add_error(
+                None,
+                "Someone else corrected this entry while you were working on it. Nothing you "
+                "entered has been saved. Go back to the case to see their correction, then try "
+                "again.",
+            )
+        except DomainError as exc:
+            form_error(form, exc, {"occurred_at": "occurred_on"})
+        else:
+            messages.success(request, "The entry has been corrected. What it said before is kept.")
+            return redirect(reverse("web:case", args=[case.pk]) + f"#entry-{entry.pk}")
+    return render(
+        request,
+        "web/casework/entry_correct.html",
+        {
+            "case": case,
+            "entry": entry,
+            "form": form,
+            "heading": "Correct a chronology entry",
+            "button": "Save correction",
+        },
+    )
+
+
+def _owner_choice(action) -> str:
+    if action.owner_user_id:
+        return f"user:{action.owner_user_id}"
+    return f"partner:{action.owner_partner.slug}"
+
+
+@page(*WORKERS)
+def action_change(request, actor, action_id):
+    """Reassign an action or move its due date, if nobody has changed it since it was read."""
+    action = access.action_get_for(actor, action_id, log_as="view")
+    access.check_change_action(actor, action)
+    case = action.case
+    users = list(users_on_case(case))
+    partners = list(case_access.partners_with_access(case).order_by("name"))
+    form = ActionChangeForm(
+        request.POST or None,
+        users=users,
+        partners=partners,
+        current_due=action.due_date,
+        initial={"version": action.version, "owner": _owner_choice(action), "due_date": action.due_date},
+    )  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        kind, _, key = data["owner"].partition(":")
+        if kind == "user":
+            owner = {
+                "owner_user": next(u for u in users if str(u.pk) == key),
+                "owner_partner": None,
+            }
+        else:
+            owner = {
+                "owner_user": None,
+                "owner_partner": next(p for p in partners if p.slug == key),
+            }
+        try:
+            services.action_update(
+                actor=actor, action=action, expected_version=data["version"],
+                data={**owner, "due_date": data["due_date"]},
+            )  # fmt: skip
+        except PreconditionFailed:
+            form.add_error(
+                None,
+                "Someone else changed this action while you were working on it. Nothing you "
+                "entered has been saved. Go back to the case to see the change, then try again.",
+            )
+        except DomainError as exc:
+            form_error(form, exc, {"owner_user": "owner", "owner_partner": "owner"})
+        else:
+            messages.success(request, "The action has been updated.")
+            return _to_case(case, f"action-{action.pk}")
+    return render(
+        request,
+        "web/casework/form_page.html",
+        {
+            "case": case,
+            "form": form,
+            "heading": "Change who does this action, or when",
+            "intro": f"‘{action.title}’",
+            "button": "Save changes",
+        },
+    )

@@ -1,0 +1,65 @@
+"""Follow-ups and notifications for the signed-in person."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from core.errors import Conflict
+from followups import selectors, services
+from followups.models import FollowUp
+from web.pages import page
+from web.templatetags.govuk import app_link
+
+OPEN = (FollowUp.Status.PENDING, FollowUp.Status.NOTIFIED, FollowUp.Status.ESCALATED)
+
+
+@page()
+def followup_list(request, actor):
+    followups = list(
+        selectors.followups_visible_to(actor)
+        .filter(status__in=OPEN)
+        .select_related("assignee_user")
+        .order_by("due_at")[:200]
+    )
+    notifications = list(selectors.notifications_for(actor.user)[:50])
+    return render(
+        request,
+        "web/followups.html",
+        {"followups": followups, "notifications": notifications, "now": timezone.now()},
+    )
+
+
+@require_POST
+@page()
+def followup_done(request, actor, followup_id):
+    followup = selectors.followups_visible_to(actor).filter(pk=followup_id).first()
+    if followup is None:
+        raise Http404
+    try:
+        services.followup_complete(actor=actor, followup=followup)
+    except Conflict as exc:
+        messages.success(request, exc.message)
+    else:
+        messages.success(request, "Marked as done.")
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("web:followups")
+
+
+@require_POST
+@page()
+def notification_read(request, actor, notification_id):
+    notification = selectors.notifications_for(actor.user).filter(pk=notification_id).first()
+    if notification is None:
+        raise Http404
+    services.notification_mark_read(user=actor.user, notification=notification)
+    target = app_link(notification.link)
+    if target:
+        return redirect(target)
+    return redirect("web:followups")

@@ -1,0 +1,46 @@
+"""My work: what needs the signed-in person's attention, for their role."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from cases import access
+from web import integrations
+from web.pages import page
+from web.selectors import visible_cases
+
+LIMIT = 20
+
+
+@page()
+def my_work(request, actor):
+    if actor.role == "auditor":
+        return redirect("web:access-log")
+    if actor.role == "admin":
+        return redirect("/admin/")
+    cases = visible_cases(actor).exclude(status="closed").order_by("-updated_at")
+    mine = list(cases.filter(lead_practitioner=actor.user)[:LIMIT])
+    partner_led = list(
+        cases.filter(lead_partner=actor.partner).exclude(lead_practitioner=actor.user)[:LIMIT]
+    )
+    shared = list(cases.exclude(lead_partner=actor.partner)[:LIMIT])
+    shown = mine + partner_led + shared
+    access.log_case_list(actor, shown, action="list")
+    context = {
+        "mine": mine,
+        "partner_led": partner_led,
+        "shared": shared,
+        "now": timezone.now(),
+        **integrations.my_work_extras(actor, {c.pk for c in shown}),
+    }
+    return render(request, "web/my_work.html", context)
+
+
+@require_POST
+@page()
+def keep_alive(request, actor):
+    """The session middleware has already recorded this request as activity."""
+    return HttpResponse(status=204)

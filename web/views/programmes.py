@@ -1,0 +1,350 @@
+"""Programmes: referring from a case, and the coordinator's intake board per programme."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from audit.services import Access, access_record, access_refused
+from cases import access as case_access
+from casework import access as casework_access
+from core.errors import Conflict, DomainError, Forbidden, PreconditionFailed
+from programmes import access, selectors, services
+from programmes.eligibility import age_on
+from programmes.models import CLOSED, OPEN, EnrolmentStatus
+from web.forms import MilestoneForm, SessionForm, _radio
+from web.intake_forms import code_label, details_from, error_field, intake_form_class
+from web.pages import form_error, page
+
+WORKERS = ("practitioner", "manager")
+BOARD_COLUMNS = [s for s in EnrolmentStatus if s in OPEN]
+
+
+def _eligibility_lines(eligibility: dict) -> list[dict]:
+    return [
+        {
+            "met": r.get("outcome") == "met",
+            "outcome": r.get("outcome"),
+            "text": r.get("explanation", ""),
+        }
+        for r in (eligibility or {}).get("rules", [])
+    ]
+
+
+@page(*WORKERS)
+def case_programmes(request, actor, case_id):
+    """Choose a programme to refer the person to."""
+    case = case_access.case_get_for(actor, case_id, log_as="view")
+    casework_access.check_contributor(actor, case, what="refer_programme")
+    programmes = [p for p in selectors.programme_list(actor=actor) if p.active]
+    return render(request, "web/programmes/choose.html", {"case": case, "programmes": programmes})
+
+
+@page(*WORKERS)
+def case_refer(request, actor, case_id, slug):
+    case = case_access.case_get_for(actor, case_id, log_as="view")
+    casework_access.check_contributor(actor, case, what="refer_programme")
+    programme = selectors.programme_detail(actor=actor, slug=slug)
+    form = intake_form_class(programme.intake_schema)(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enrolment = services.enrolment_create(
+                actor=actor,
+                programme=programme,
+                person=case.subject,
+                case=case,
+                details=details_from(form),
+            )
+        except DomainError as exc:
+            fields = {k: error_field(k) for k in (exc.fields or {})}
+            form_error(form, exc, fields)
+        else:
+            verdict = enrolment.eligibility.get("summary", "")
+            messages.success(request, f"Referred to {programme.name}. {verdict}")
+            return redirect(reverse("web:case", args=[case.pk]) + "#programmes")
+    return render(
+        request,
+        "web/programmes/refer.html",
+        {"case": case, "programme": programme, "form": form},
+    )
+
+
+@page("coordinator", "manager", "practitioner")
+def programme_list(request, actor):
+    programmes = list(selectors.programme_list(actor=actor))
+    for p in programmes:
+        p.coordinating = access.is_coordinator(actor, p)
+    return render(request, "web/programmes/list.html", {"programmes": programmes})
+
+
+@page("coordinator", "manager", "practitioner")
+def intake_board(request, actor, slug):
+    programme = access.programme_for_intake(actor, slug)
+    programme = selectors.programme_detail(actor=actor, slug=slug)
+    queue = list(selectors.intake_queue(actor=actor, programme=programme))
+    access.log_enrolment_access(actor, queue, action="list_intake")
+    columns = {s: [] for s in BOARD_COLUMNS}
+    waiting_position = 0
+    for e in queue:
+        e.age = age_on(e.person.date_of_birth, e.referred_at.date())
+        e.rules = _eligibility_lines(e.eligibility)
+        if e.status == EnrolmentStatus.WAITLISTED:
+            waiting_position += 1
+            e.position = waiting_position
+        columns[e.status].append(e)
+    return render(
+        request,
+        "web/programmes/board.html",
+        {
+            "programme": programme,
+            "columns": [(EnrolmentStatus(s).label, s, columns[s]) for s in BOARD_COLUMNS],
+            "free": max(programme.capacity - programme.places_taken, 0),
+        },
+    )
+
+
+@require_POST
+@page("coordinator", "manager", "practitioner")
+def offer_next(request, actor, slug):
+    programme = access.programme_for_intake(actor, slug, action="offer_next")
+    try:
+        enrolment = services.programme_offer_next(
+            actor=actor, programme=programme, reason=request.POST.get("reason", "")
+        )
+    except Conflict as exc:
+        messages.success(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"A place was offered to {enrolment.person.display_name}, first on the waiting list.",
+        )
+    return redirect("web:intake", slug=slug)
+
+
+class TransitionForm(forms.Form):
+    to = _radio([], "What happens next?", error_messages={"required": "Select what happens next"})
+    reason = forms.CharField(
+        label="Reason",
+        help_text="Needed when someone is found ineligible, withdraws or declines. Kept with the "
+        "decision and shown to the referrer.",
+        widget=forms.Textarea,
+        required=False,
+        max_length=2000,
+    )
+    outcome = forms.ChoiceField(label="Outcome at exit", required=False)
+    outcome_notes = forms.CharField(
+        label="Notes on the outcome (optional)",
+        help_text="What they achieved or what got in the way, in their words where you can.",
+        widget=forms.Textarea,
+        required=False,
+        max_length=5000,
+    )
+    override_eligibility = forms.BooleanField(
+        label="Confirm eligibility although a rule is not met (give the reason above)",
+        required=False,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, moves=(), outcomes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].choices = [(m, EnrolmentStatus(m).label) for m in moves]
+        self.fields["outcome"].choices = [("", "Not applicable"), *outcomes]
+
+
+def _moves(enrolment) -> list[str]:
+    moves = sorted(services.TRANSITIONS[enrolment.status])
+    if not getattr(enrolment, "coordinated", False):
+        moves = [m for m in moves if m in access.CASE_WORKER_MOVES]
+    return moves
+
+
+def _pairs(items) -> list[tuple[str, str]]:
+    return [(i["code"], i["label"]) for i in items or []]
+
+
+def _session_form(enrolment, data=None):
+    return SessionForm(data, kinds=_pairs(enrolment.programme.session_kinds))
+
+
+def _milestone_form(enrolment, data=None):
+    return MilestoneForm(data, milestones=_pairs(enrolment.programme.milestones))
+
+
+def _log_children(actor, enrolment, items, object_type: str) -> None:
+    if items:
+        access_record(
+            actor=actor,
+            action="list",
+            accesses=[
+                Access(
+                    object_type, item.pk, case_id=enrolment.case_id,
+                    person_id=enrolment.person_id, justification=access.justification(enrolment),
+                )
+                for item in items
+            ],
+        )  # fmt: skip
+
+
+def _enrolment_page(request, actor, enrolment, *, form=None, session_form=None,
+                    milestone_form=None, status=200):  # fmt: skip
+    programme = enrolment.programme
+    moves = _moves(enrolment)
+    outcomes = _pairs(programme.outcomes)
+    form = form or TransitionForm(
+        moves=moves, outcomes=outcomes, initial={"version": enrolment.version}
+    )
+    coordinated = getattr(enrolment, "coordinated", False)
+    sessions = list(
+        access.sessions_visible_to(actor)
+        .filter(enrolment=enrolment)
+        .select_related("recorded_by", "partner")
+        .order_by("-occurred_at")
+    )
+    milestones = list(
+        access.milestones_visible_to(actor)
+        .filter(enrolment=enrolment)
+        .select_related("recorded_by", "partner")
+        .order_by("achieved_on")
+    )
+    _log_children(actor, enrolment, sessions, "enrolment_session")
+    _log_children(actor, enrolment, milestones, "milestone")
+    session_labels = dict(_pairs(programme.session_kinds))
+    milestone_labels = dict(_pairs(programme.milestones))
+    for item in sessions:
+        item.label = session_labels.get(item.kind, code_label(item.kind))
+    for item in milestones:
+        item.label = milestone_labels.get(item.code, code_label(item.code))
+    reached = {m.code for m in milestones}
+    details = [
+        (k.replace("_", " ").capitalize(), code_label(v) if isinstance(v, str) else v)
+        for k, v in (enrolment.details or {}).items()
+    ]
+    return render(
+        request,
+        "web/programmes/enrolment.html",
+        {
+            "enrolment": enrolment,
+            "programme": programme,
+            "form": form,
+            "moves": moves,
+            "rules": _eligibility_lines(enrolment.eligibility),
+            "details": details,
+            "transitions": enrolment.transitions.select_related("user", "partner").order_by("at"),
+            "age": age_on(enrolment.person.date_of_birth, enrolment.referred_at.date()),
+            "sessions": sessions,
+            "milestones": milestones,
+            "outcome_label": dict(outcomes).get(enrolment.outcome, code_label(enrolment.outcome))
+            if enrolment.outcome
+            else "",
+            "can_record": coordinated and enrolment.status not in CLOSED,
+            "can_record_milestone": coordinated
+            and enrolment.status in (EnrolmentStatus.ENROLLED, EnrolmentStatus.ACTIVE)
+            and any(code not in reached for code, _ in _pairs(programme.milestones)),
+            "session_form": session_form or _session_form(enrolment),
+            "milestone_form": milestone_form
+            or MilestoneForm(
+                milestones=[p for p in _pairs(programme.milestones) if p[0] not in reached]
+            ),
+        },
+        status=status,
+    )
+
+
+@page("coordinator", "manager", "practitioner")
+def enrolment_detail(request, actor, enrolment_id):
+    enrolment = access.enrolment_get_for(actor, enrolment_id)
+    programme = enrolment.programme
+    if request.method != "POST":
+        return _enrolment_page(request, actor, enrolment)
+    form = TransitionForm(
+        request.POST, moves=_moves(enrolment), outcomes=_pairs(programme.outcomes)
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.enrolment_transition(
+                actor=actor,
+                enrolment=enrolment,
+                to=data["to"],
+                reason=data["reason"],
+                outcome=data["outcome"],
+                outcome_notes=data["outcome_notes"],
+                override_eligibility=data["override_eligibility"],
+                expected_version=data["version"],
+            )
+        except Forbidden:
+            raise
+        except PreconditionFailed:
+            form.add_error(
+                None,
+                "Someone else moved this referral on while you were deciding. Nothing you "
+                "entered has been saved. Check where it is now, then decide again.",
+            )
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(
+                request,
+                f"{enrolment.person.display_name} is now: {EnrolmentStatus(data['to']).label.lower()}.",
+            )
+            if getattr(enrolment, "coordinated", False):
+                return redirect("web:intake", slug=programme.slug)
+            return redirect(reverse("web:case", args=[enrolment.case_id]) + "#programmes")
+    return _enrolment_page(request, actor, enrolment, form=form)
+
+
+def _coordinated_enrolment(actor, enrolment_id, what: str):
+    """Sessions and milestones are recorded by the programme's coordinators."""
+    enrolment = access.enrolment_get_for(actor, enrolment_id, log_as="view")
+    if not access.is_coordinator(actor, enrolment.programme):
+        access_refused(
+            actor=actor, action=what, object_type="enrolment", object_id=enrolment.pk,
+            reason="not a coordinator of this programme",
+        )  # fmt: skip
+        raise Forbidden(
+            f"Only the coordinators of {enrolment.programme.name} record sessions and milestones."
+        )
+    return enrolment
+
+
+@require_POST
+@page("coordinator", "manager", "practitioner")
+def session_add(request, actor, enrolment_id):
+    enrolment = _coordinated_enrolment(actor, enrolment_id, "add_session")
+    form = _session_form(enrolment, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.session_create(
+                actor=actor, enrolment=enrolment, kind=data["kind"],
+                occurred_at=form.occurred_at(), attendance=data["attendance"], notes=data["notes"],
+            )  # fmt: skip
+        except DomainError as exc:
+            form_error(form, exc, {"occurred_at": "occurred_on"})
+        else:
+            messages.success(request, "The session has been recorded.")
+            return redirect(reverse("web:enrolment", args=[enrolment.pk]) + "#sessions")
+    return _enrolment_page(request, actor, enrolment, session_form=form)
+
+
+@require_POST
+@page("coordinator", "manager", "practitioner")
+def milestone_add(request, actor, enrolment_id):
+    enrolment = _coordinated_enrolment(actor, enrolment_id, "add_milestone")
+    form = _milestone_form(enrolment, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.milestone_create(
+                actor=actor, enrolment=enrolment, code=data["code"],
+                achieved_on=data["achieved_on"], note=data["note"],
+            )  # fmt: skip
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, "The milestone has been recorded. Well done to them.")
+            return redirect(reverse("web:enrolment", args=[enrolment.pk]) + "#milestones")
+    return _enrolment_page(request, actor, enrolment, milestone_form=form)
