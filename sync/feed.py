@@ -31,9 +31,11 @@ from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from cases import access as case_access
+from casework import access as casework_access
 from core.errors import DomainError
 from core.models import Change
 from partners.actor import Actor
+from programmes import access as programme_access
 from sync.models import FeedHorizon
 
 # Any fixed 64-bit number: the advisory lock that serialises sequencing on PostgreSQL.
@@ -146,34 +148,29 @@ def head() -> int:
 # --- visibility ----------------------------------------------------------------------------
 
 
-def _casework(name: str) -> Callable | None:
-    try:
-        from casework import access as casework_access
-    except ImportError:  # pragma: no cover - casework is part of the project
-        return None
-    return getattr(casework_access, name, None)
-
-
 def _visible_via(selector: Callable[[Actor], QuerySet], actor: Actor) -> Exists:
     return Exists(selector(actor).filter(pk=OuterRef("object_id")))
 
 
+# Per resource: the selector that decides who sees a record. A resource with no entry here never
+# appears (fail closed), so a new record type must say who may see it before its changes are shown.
+SELECTORS: dict[str, Callable[[Actor], QuerySet]] = {
+    "case": case_access.cases_visible_to,
+    "person": case_access.persons_visible_to,
+    "entry": casework_access.entries_visible_to,
+    "adversity": casework_access.adversities_visible_to,
+    "action": casework_access.actions_visible_to,
+    "referral": casework_access.referrals_visible_to,
+    "enrolment": programme_access.enrolments_visible_to,
+    "enrolment_session": programme_access.sessions_visible_to,
+    "milestone": programme_access.milestones_visible_to,
+}
+
+
 def _by_resource(actor: Actor) -> dict[str, Q]:
-    """Per resource: how a change row is visible. A resource with no entry here never appears
-    (fail closed), so a new record type must say who may see it before its changes are shown."""
-    rules: dict[str, Q] = {
-        "case": Q(_visible_via(case_access.cases_visible_to, actor)),
-        "person": Q(_visible_via(case_access.persons_visible_to, actor)),
-    }
-    for resource, selector in (
-        ("entry", "entries_visible_to"),
-        ("adversity", "adversities_visible_to"),
-        ("action", "actions_visible_to"),
-        ("referral", "referrals_visible_to"),
-    ):
-        function = _casework(selector)
-        if function is not None:
-            rules[resource] = Q(_visible_via(function, actor))
+    rules = {resource: Q(_visible_via(selector, actor)) for resource, selector in SELECTORS.items()}
+    # Programmes are configuration, not personal data: everyone may see them change.
+    rules["programme"] = Q(pk__isnull=False)
     return rules
 
 
