@@ -84,12 +84,13 @@ PERIODIC_TASKS = [
 ]
 
 
-def install_periodic_tasks(PeriodicTask, IntervalSchedule, PeriodicTasks=None) -> int:
-    """Create the missing PeriodicTask rows (models passed in, so migrations can use theirs)."""
+def install_periodic_tasks(PeriodicTask, IntervalSchedule, PeriodicTasks=None, tasks=None) -> int:
+    """Create the missing PeriodicTask rows (models passed in, so migrations can use theirs).
+    `tasks` defaults to this app's; other apps pass their own list (sync/schedule.py)."""
     from django.utils import timezone
 
     created = 0
-    for item in PERIODIC_TASKS:
+    for item in PERIODIC_TASKS if tasks is None else tasks:
         if PeriodicTask.objects.filter(name=item.name).exists():
             continue
         interval = IntervalSchedule.objects.filter(

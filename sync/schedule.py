@@ -4,6 +4,7 @@ re-timing survives upgrades)."""
 
 from __future__ import annotations
 
+from followups import schedule as followups_schedule
 from followups.schedule import HOUR, MINUTE, Periodic
 
 PERIODIC_TASKS = [
@@ -41,25 +42,6 @@ PERIODIC_TASKS = [
 
 
 def install_periodic_tasks(PeriodicTask, IntervalSchedule, PeriodicTasks=None) -> int:
-    """Create the missing PeriodicTask rows (models passed in, so migrations can use theirs)."""
-    from django.utils import timezone
-
-    created = 0
-    for item in PERIODIC_TASKS:
-        if PeriodicTask.objects.filter(name=item.name).exists():
-            continue
-        interval = IntervalSchedule.objects.filter(
-            every=item.every_seconds, period="seconds"
-        ).first() or IntervalSchedule.objects.create(every=item.every_seconds, period="seconds")
-        PeriodicTask.objects.create(
-            name=item.name,
-            task=item.task,
-            interval=interval,
-            description=item.description,
-            kwargs="{}",
-            enabled=True,
-        )
-        created += 1
-    if created and PeriodicTasks is not None:
-        PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
-    return created
+    return followups_schedule.install_periodic_tasks(
+        PeriodicTask, IntervalSchedule, PeriodicTasks, tasks=PERIODIC_TASKS
+    )
