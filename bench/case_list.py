@@ -258,17 +258,21 @@ def main() -> None:
         ("case detail", api_get(f"/api/v1/cases/{detail_id}"), raw_detail),
     ]
     print(
-        f"\n{'':24} {'API median':>11} {'API p95':>9} {'SQL median':>11} {'SQL p95':>9} {'ratio':>6} {'queries':>8}"
+        f"\n{'':24} {'API median':>11} {'API p95':>9} {'SQL median':>11} {'SQL p95':>9} {'ratio':>6} {'queries':>8} {'API in DB':>11}"
     )
     for label, api_fn, raw_fn in rows:
         with CaptureQueriesContext(connection) as ctx:
             api_fn()
         queries = len(ctx.captured_queries)
+        db_ms = sum(float(q["time"]) for q in ctx.captured_queries) * 1000
+        if os.environ.get("BENCH_QUERIES"):
+            for q in ctx.captured_queries:
+                print(f"    {float(q['time']) * 1000:6.1f}ms  {q['sql'][:110]}")
         api_med, api_p95 = summary(timed(api_fn))
         sql_med, sql_p95 = summary(timed(raw_fn))
         print(
             f"{label:24} {api_med:9.1f}ms {api_p95:7.1f}ms {sql_med:9.2f}ms {sql_p95:7.2f}ms "
-            f"{api_med / sql_med:5.1f}x {queries:8}"
+            f"{api_med / sql_med:5.1f}x {queries:8} {db_ms:9.1f}ms"
         )
     if os.environ.get("BENCH_PROFILE"):
         import cProfile
