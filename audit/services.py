@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import connections, router
 from django.utils import timezone
 
 from audit.models import AccessLog
@@ -21,6 +22,12 @@ class Access:
     justification: str = ""
 
 
+_COLUMNS = (
+    "at", "user", "client", "partner", "role", "channel", "action", "allowed", "object_type",
+    "object_id", "case_id", "person_id", "justification", "detail",
+)  # fmt: skip
+
+
 def access_record(
     *,
     actor,
@@ -31,27 +38,53 @@ def access_record(
 ) -> None:
     """Append one row per record touched, in one INSERT whatever the number of records."""
     now = timezone.now()
+    user_id = actor.user.pk if actor.user else None
+    client_id = actor.client.pk if actor.client else None
     rows = [
-        AccessLog(
-            at=now,
-            user=actor.user,
-            client=actor.client,
-            partner=actor.partner,
-            role=actor.role or "",
-            channel=actor.channel,
-            action=action,
-            allowed=allowed,
-            object_type=a.object_type,
-            object_id=str(a.object_id) if a.object_id is not None else "",
-            case_id=a.case_id,
-            person_id=a.person_id,
-            justification=a.justification[:500],
-            detail=detail or {},
+        (
+            now,
+            user_id,
+            client_id,
+            actor.partner.pk,
+            actor.role or "",
+            actor.channel,
+            action,
+            allowed,
+            a.object_type,
+            "" if a.object_id is None else str(a.object_id),
+            a.case_id,
+            a.person_id,
+            a.justification[:500],
+            detail or {},
         )
         for a in accesses
     ]
     if rows:
-        AccessLog.objects.bulk_create(rows)
+        _insert(rows)
+
+
+def _insert(rows: list[tuple]) -> None:
+    """A plain multi-row INSERT. Every list endpoint logs each record it shows, so this is on the
+    hot path: building model instances for bulk_create cost more than the query (bench/case_list.py)."""
+    connection = connections[router.db_for_write(AccessLog)]
+    fields = [AccessLog._meta.get_field(name) for name in _COLUMNS]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    batch = max(1, connection.ops.bulk_batch_size(fields, rows))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            params = [
+                f.get_db_prep_save(v, connection)
+                for row in chunk
+                for f, v in zip(fields, row, strict=True)
+            ]
+            cursor.execute(
+                f"INSERT INTO {quote(AccessLog._meta.db_table)} ({columns}) VALUES "
+                + ", ".join([placeholder] * len(chunk)),
+                params,
+            )
 
 
 def access_refused(
