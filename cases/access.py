@@ -268,21 +268,13 @@ def _person_justification(actor: Actor, person: Person) -> str:
 # Granting and revoking: called only by services, inside their transaction.
 
 
-def _permission_rows(model, codenames):
-    from django.contrib.auth.models import Permission
-
-    return Permission.objects.filter(
-        content_type__app_label="cases", content_type__model="case", codename__in=codenames
-    )
-
-
 def grant_partner(
     case: Case, partner: Partner, codenames=(VIEW,), *, expires_at: datetime | None = None
 ) -> None:
-    for permission in _permission_rows(CaseGroupObjectPermission, codenames):
+    for codename in codenames:
         CaseGroupObjectPermission.objects.update_or_create(
             group_id=partner.group_id,
-            permission=permission,
+            permission_id=permission_id(codename),
             content_object=case,
             defaults={"expires_at": expires_at},
         )
@@ -295,13 +287,12 @@ def revoke_partner(case: Case, partner: Partner) -> None:
 
 
 def grant_user(case: Case, user, *, expires_at: datetime | None = None) -> None:
-    for permission in _permission_rows(CaseUserObjectPermission, (VIEW,)):
-        CaseUserObjectPermission.objects.update_or_create(
-            user=user,
-            permission=permission,
-            content_object=case,
-            defaults={"expires_at": expires_at},
-        )
+    CaseUserObjectPermission.objects.update_or_create(
+        user=user,
+        permission_id=permission_id(VIEW),
+        content_object=case,
+        defaults={"expires_at": expires_at},
+    )
 
 
 def revoke_user(case: Case, user) -> None:

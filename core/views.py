@@ -1,16 +1,9 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
 
 from core.api.errors import error_body
-from partners.actor import request_actor
-
-
-@login_required
-def home(request):
-    return render(request, "core/home.html", {"actor": request_actor(request)})
 
 
 def not_found(request, exception=None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from partners.models import ApiClient, Partner, PersonalToken, Role, Scope, User
+from partners.models import ApiClient, Partner, PersonalToken, Scope, User
 
 USER_SCOPES = frozenset({Scope.READ, Scope.WRITE, Scope.SYNC})
 
@@ -77,6 +77,3 @@ def request_actor(request) -> Actor | None:
         actor = actor_for_user(user, channel=channel) if user is not None else None
     request._vru_actor = actor
     return actor
-
-
-ROLES_WITH_CASE_CONTENT = (Role.PRACTITIONER, Role.MANAGER)

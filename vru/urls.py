@@ -21,7 +21,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("partners.urls")),
     path("", include("web.urls")),
-    path("", include("core.urls")),
 ]
 
 handler404 = "core.views.not_found"

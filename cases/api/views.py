@@ -39,7 +39,7 @@ from cases.models import (
     RiskLevel,
     Share,
 )
-from core.api.concurrency import expected_version, with_etag
+from core.api.concurrency import expected_version, if_match_version, with_etag
 from core.api.filters import UpdatedSinceFilterSet
 from core.api.pagination import CursorPagination
 from core.api.views import ActorMixin, VisibleListMixin
@@ -147,24 +147,12 @@ class PersonByIdentifierView(ActorMixin, APIView):
     def put(self, request, scheme, value):
         data = _valid(PersonWriteSerializer, request.data, partial=True)
         data.pop("identifiers", None)
-        version = None
-        if request.headers.get("If-Match"):
-            version = _if_match_version(request)
+        version = if_match_version(request)
         person, created = services.person_upsert_by_identifier(
             actor=self.actor, scheme=scheme, value=value, data=data, expected_version=version
         )
         body = PersonSerializer(person, context={"actor": self.actor}).data
         return with_etag(Response(body, status=201 if created else 200), person)
-
-
-def _if_match_version(request) -> int:
-    from core.api.concurrency import _ETAG
-    from core.errors import PreconditionFailed
-
-    match = _ETAG.match(request.headers["If-Match"])
-    if not match:
-        raise PreconditionFailed('If-Match must be an ETag you read, such as "3".')
-    return int(match.group(1))
 
 
 class PersonMatchesView(ActorMixin, APIView):

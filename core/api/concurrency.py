@@ -31,3 +31,15 @@ def expected_version(request, instance) -> int:
 def with_etag(response: Response, instance) -> Response:
     response["ETag"] = instance.etag
     return response
+
+
+def if_match_version(request) -> int | None:
+    """The version named by If-Match, or None when the header is absent (e.g. an upsert that may
+    create). A malformed value is 412, like a stale one."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    match = _ETAG.match(header)
+    if not match:
+        raise PreconditionFailed('If-Match must be an ETag you read, such as "3".')
+    return int(match.group(1))

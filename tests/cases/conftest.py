@@ -6,8 +6,7 @@ import pytest
 from django.utils import timezone
 
 from cases import services
-from partners.actor import actor_for_client, actor_for_user
-from partners.models import ApiClient
+from partners.actor import actor_for_user
 
 
 def actor(user):
@@ -80,7 +79,3 @@ def expire(case, partner):
     CaseGroupObjectPermission.objects.filter(content_object=case, group=partner.group).update(
         expires_at=past
     )
-
-
-def client_actor(token_client: ApiClient):
-    return actor_for_client(token_client)

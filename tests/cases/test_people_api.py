@@ -245,6 +245,15 @@ class TestUpsertByIdentifier:
             == 201
         )
 
+    def test_a_malformed_if_match_is_412_and_writes_nothing(self, api, officer):
+        client = api(officer)
+        url = f"/api/v1/people/by-identifier/nhs/{NHS}"
+        client.put(url, {"given_name": "Jayden", "family_name": "Clarke"}, format="json")
+        error(
+            client.put(url, {"preferred_name": "Jay"}, format="json", HTTP_IF_MATCH="latest"), 412
+        )
+        assert Person.objects.get().preferred_name == ""
+
     def test_an_invalid_identifier_is_400(self, api, officer):
         error(
             api(officer).put(
