@@ -31,11 +31,38 @@ SHARE = "share_case"
 LEAD_PERMISSIONS = (VIEW, CHANGE, SHARE)
 
 CONTENT_ROLES = (Role.PRACTITIONER, Role.MANAGER, Role.COORDINATOR)
+# Roles that work cases: record, change and share. Coordinators read what intake needs and run
+# programmes; they never write case content.
+WORKING_ROLES = (Role.PRACTITIONER, Role.MANAGER)
 
 
 def reads_case_content(actor: Actor) -> bool:
     """Auditors and administrators never read case content; partner systems do, as their partner."""
     return actor.is_client or actor.role in CONTENT_ROLES
+
+
+def writes_case_content(actor: Actor) -> bool:
+    """Practitioners, managers and partner systems write case content; coordinators, auditors and
+    administrators never do, whatever the channel."""
+    return actor.is_client or actor.role in WORKING_ROLES
+
+
+def oversees_partner(actor: Actor) -> bool:
+    """Managers oversee their own partner's caseload, screening queue and staff."""
+    return actor.user is not None and actor.role == Role.MANAGER
+
+
+def reviews_access(actor: Actor) -> bool:
+    """Auditors review the access log and break-glass use (never case content)."""
+    return actor.user is not None and actor.role == Role.AUDITOR
+
+
+def refuse(actor: Actor, *, action: str, object_type: str, object_id, reason: str, message: str):
+    """Log a refusal and raise Forbidden: every check_* below ends here."""
+    access_refused(
+        actor=actor, action=action, object_type=object_type, object_id=object_id, reason=reason
+    )
+    raise Forbidden(message)
 
 
 _permission_ids: dict[str, int] = {}
@@ -101,8 +128,9 @@ def visibility_condition(actor: Actor, codename: str = VIEW, *, now: datetime | 
 
 
 def cases_visible_to(actor: Actor, codename: str = VIEW) -> QuerySet[Case]:
-    """Every list, detail, search, count and filter of cases starts here."""
-    if not reads_case_content(actor):
+    """Every list, detail, search, count and filter of cases starts here. With CHANGE or SHARE,
+    the cases the actor may change or share (only roles that write case content ever may)."""
+    if not reads_case_content(actor) or (codename != VIEW and not writes_case_content(actor)):
         return Case.objects.none()
     qs = Case.objects.filter(visibility_condition(actor, codename))
     return qs.annotate(
@@ -192,11 +220,113 @@ _REFUSALS = {
 
 
 def can(actor: Actor, case: Case, codename: str) -> bool:
-    if not reads_case_content(actor):
-        return False
-    if codename in (CHANGE, SHARE) and actor.role == Role.COORDINATOR:
-        return False
+    """May the actor see (VIEW), change (CHANGE) or share (SHARE) this case?"""
     return cases_visible_to(actor, codename).filter(pk=case.pk).exists()
+
+
+def check(actor: Actor, case: Case, codename: str, *, action: str) -> None:
+    """Services call this before changing or sharing a case, whatever channel called them."""
+    if not can(actor, case, codename):
+        refuse(
+            actor, action=action, object_type="case", object_id=case.pk, reason="not allowed",
+            message=_REFUSALS.get(codename, "You cannot see this case."),
+        )  # fmt: skip
+
+
+def can_create_case(actor: Actor) -> bool:
+    """Opening a case (which makes the actor's partner its lead) is casework."""
+    return writes_case_content(actor)
+
+
+def check_create_case(actor: Actor) -> None:
+    if not can_create_case(actor):
+        refuse(
+            actor, action="create", object_type="case", object_id=None, reason="role",
+            message="Only practitioners, managers and partner systems can open cases.",
+        )  # fmt: skip
+
+
+def partner_on_case(actor: Actor, case: Case) -> bool:
+    """The actor's partner leads the case or holds a live share of it (not break-glass: that is
+    one person's read-only access)."""
+    now = timezone.now()
+    return _live(
+        CaseGroupObjectPermission.objects.filter(
+            content_object_id=case.pk,
+            group_id=actor.partner.group_id,
+            permission_id=permission_id(VIEW),
+        ),
+        now,
+    ).exists()
+
+
+def can_contribute(actor: Actor, case: Case) -> bool:
+    """Adding to a case (entries, adversities, actions, consents, screening, programme referrals)
+    needs a role that writes case content and the actor's partner working the case."""
+    return writes_case_content(actor) and partner_on_case(actor, case)
+
+
+def check_contribute(actor: Actor, case: Case, *, what: str) -> None:
+    if not can_contribute(actor, case):
+        refuse(
+            actor, action=what, object_type="case", object_id=case.pk, reason="not allowed",
+            message="Only practitioners and managers of partners working this case (and their "
+            "systems) can add to it; break-glass access is read-only.",
+        )  # fmt: skip
+
+
+# The person index: creating people, upserting by identifier, looking for duplicates.
+
+
+def can_use_person_index(actor: Actor) -> bool:
+    """Creating people and matching demographics against the index: roles that read case
+    content. Auditors and administrators never probe the index."""
+    return reads_case_content(actor)
+
+
+def check_use_person_index(actor: Actor, *, action: str) -> None:
+    if not can_use_person_index(actor):
+        refuse(
+            actor, action=action, object_type="person", object_id=None, reason="role",
+            message="Auditors and administrators cannot create or look up people.",
+        )  # fmt: skip
+
+
+def can_edit_person(actor: Actor, person: Person) -> bool:
+    """A person's record is changed by practitioners, managers and systems of a partner that
+    recorded them or works a case concerning them (never through break-glass)."""
+    if not writes_case_content(actor):
+        return False
+    if person.created_by_partner_id == actor.partner.pk:
+        return True
+    now = timezone.now()
+    working = _live(
+        CaseGroupObjectPermission.objects.filter(
+            group_id=actor.partner.group_id, permission_id=permission_id(VIEW)
+        ),
+        now,
+    ).values("content_object_id")
+    return (
+        Case.objects.filter(pk__in=working)
+        .filter(Q(subject_id=person.pk) | Q(household=person.pk))
+        .exists()
+    )
+
+
+def check_edit_person(actor: Actor, person: Person, *, action: str = "update") -> None:
+    if not can_edit_person(actor, person):
+        refuse(
+            actor, action=action, object_type="person", object_id=person.pk, reason="not allowed",
+            message="Only practitioners and managers of a partner that recorded this person or "
+            "works a case about them can change their record; break-glass access is read-only.",
+        )  # fmt: skip
+
+
+def identifiers_shown_to(actor: Actor | None, identifiers) -> list:
+    """National identifiers, and the actor's own partner's local ids: another partner's local ids
+    are theirs. The API, the web and exports all show a person's identifiers through this."""
+    partner_id = actor.partner.pk if actor is not None else None
+    return [i for i in identifiers if i.issuer_id is None or i.issuer_id == partner_id]
 
 
 def can_read_access_log(actor: Actor, case: Case) -> bool:

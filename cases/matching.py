@@ -48,6 +48,7 @@ def find_matches(
     identifiers=(),
 ) -> tuple[list[Match], int]:
     """Returns (visible matches, number of matches the actor may not see)."""
+    access.check_use_person_index(actor, action="match")
     scores: dict[object, tuple[float, str]] = {}
     id_filter = Q()
     for item in identifiers:

@@ -351,18 +351,34 @@ class Share(models.Model):
 
 
 class BreakGlassAccess(models.Model):
-    """Emergency access to a case not shared with the user's partner: a reason, a time limit, a notice."""
+    """Emergency access to a case not shared with the user's partner: a reason, a time limit, a notice.
+
+    The first use in 24 hours opens at once; a second needs one of the user's own managers to
+    approve it (`pending` until then, with no access)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PENDING = "pending", "Waiting for a manager's approval"
+        REFUSED = "refused", "Refused by a manager"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="break_glass")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
-    opened_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    requested_at = models.DateTimeField(default=timezone.now)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["-opened_at"]
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["user", "requested_at"])]
 
 
 # Guardian's direct foreign-key permission models: listing visible cases is one indexed join.

@@ -30,6 +30,7 @@ from cases.models import (
 )
 from core.changes import record_change
 from core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from core.guards import guarded
 from partners.actor import Actor
 from partners.models import Partner, Role
 
@@ -115,7 +116,7 @@ def _validate_person(data: dict[str, Any]) -> None:
         raise ValidationFailed("Some fields are not valid.", fields=errors)
 
 
-@transaction.atomic
+@guarded(lambda actor, **_: access.check_use_person_index(actor, action="create"))
 def person_create(
     *, actor: Actor, data: dict[str, Any], identifiers: Iterable[dict] = ()
 ) -> Person:
@@ -131,7 +132,7 @@ def person_create(
     return person
 
 
-@transaction.atomic
+@guarded(lambda actor, person, **_: access.check_edit_person(actor, person))
 def person_update(
     *,
     actor: Actor,
@@ -158,7 +159,7 @@ def person_update(
     return person
 
 
-@transaction.atomic
+@guarded(lambda actor, **_: access.check_use_person_index(actor, action="upsert"))
 def person_upsert_by_identifier(
     *, actor: Actor, scheme: str, value: str, data: dict[str, Any], expected_version: int | None
 ) -> tuple[Person, bool]:
@@ -181,7 +182,7 @@ def person_upsert_by_identifier(
     ), False
 
 
-@transaction.atomic
+@guarded(lambda actor, person, **_: access.check_edit_person(actor, person, action="relate"))
 def relationship_add(
     *, actor: Actor, person: Person, related_to: Person, kind: str, note: str = ""
 ) -> Relationship:
@@ -200,7 +201,7 @@ def relationship_add(
     return relationship
 
 
-@transaction.atomic
+@guarded(lambda actor, case, **_: access.check(actor, case, access.CHANGE, action="update"))
 def case_household_add(*, actor: Actor, case: Case, person: Person, reason: str = "") -> Case:
     """Adds a person to the case's household (adversity is household-wide). Only the lead partner
     changes the case record (the caller passes a case fetched with CHANGE); the person must be
@@ -230,7 +231,7 @@ def case_household_add(*, actor: Actor, case: Case, person: Person, reason: str 
     return case
 
 
-@transaction.atomic
+@guarded(lambda actor, case, **_: access.check_contribute(actor, case, what="record_consent"))
 def consent_record(
     *,
     actor: Actor,
@@ -310,7 +311,7 @@ def _check_lead_practitioner(actor: Actor, user) -> None:
         )
 
 
-@transaction.atomic
+@guarded(lambda actor, **_: access.check_create_case(actor))
 def case_create(
     *,
     actor: Actor,
@@ -355,7 +356,7 @@ def case_create(
     return case
 
 
-@transaction.atomic
+@guarded(lambda actor, case, **_: access.check(actor, case, access.CHANGE, action="update"))
 def case_update(
     *, actor: Actor, case: Case, expected_version: int, data: dict[str, Any], reason: str = ""
 ) -> Case:
@@ -395,7 +396,7 @@ def case_update(
     return case
 
 
-@transaction.atomic
+@guarded(lambda actor, case, **_: access.check(actor, case, access.CHANGE, action="transition"))
 def case_transition(
     *, actor: Actor, case: Case, to: str, reason: str = "", closure_reason: str = ""
 ) -> Case:
@@ -459,7 +460,7 @@ def agreement_covering(
     )
 
 
-@transaction.atomic
+@guarded(lambda actor, case, **_: access.check(actor, case, access.SHARE, action="share"))
 def case_share(
     *,
     actor: Actor,
@@ -535,7 +536,7 @@ def case_share(
     return share
 
 
-@transaction.atomic
+@guarded(lambda actor, case, **_: access.check(actor, case, access.SHARE, action="revoke_share"))
 def share_revoke(*, actor: Actor, case: Case, partner: Partner, reason: str = "") -> Share:
     """Revocation takes effect at once: the permission row goes in the same transaction."""
     share = Share.objects.filter(case=case, partner=partner, revoked_at__isnull=True).first()

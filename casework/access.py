@@ -16,11 +16,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
-from django.utils import timezone
 
 from audit.services import Access, access_record, access_refused
 from cases import access as case_access
-from cases.models import Case, CaseGroupObjectPermission, Share
+from cases.models import Case, Share
 from casework.models import (
     Action,
     AdversityRecord,
@@ -197,34 +196,35 @@ def referral_get_for(
 
 
 def partner_on_case(actor: Actor, case: Case) -> bool:
-    """The actor's partner leads the case or holds a live share of it."""
-    now = timezone.now()
-    return (
-        CaseGroupObjectPermission.objects.filter(
-            content_object_id=case.pk,
-            group_id=actor.partner.group_id,
-            permission__codename=case_access.VIEW,
-        )
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .exists()
-    )
+    return case_access.partner_on_case(actor, case)
+
+
+def can_contribute(actor: Actor, case: Case) -> bool:
+    return case_access.can_contribute(actor, case)
 
 
 def check_contributor(actor: Actor, case: Case, *, what: str) -> None:
-    """Adding to a visible case needs a content role and the actor's partner on the case."""
-    if not case_access.reads_case_content(actor) or not partner_on_case(actor, case):
-        access_refused(
-            actor=actor, action=what, object_type="case", object_id=case.pk, reason="not allowed"
-        )
-        raise Forbidden(
-            "Only partners working this case can add to it; break-glass access is read-only."
-        )
+    """Adding to a visible case: cases.access's rule, the same in every channel."""
+    case_access.check_contribute(actor, case, what=what)
+
+
+def can_refer(actor: Actor) -> bool:
+    """Referrals are casework: practitioners, managers and partner systems."""
+    return case_access.writes_case_content(actor)
+
+
+def check_refer(actor: Actor) -> None:
+    if not can_refer(actor):
+        case_access.refuse(
+            actor, action="create", object_type="referral", object_id=None, reason="role",
+            message="Referrals are made by partner practitioners, managers and systems.",
+        )  # fmt: skip
 
 
 def can_amend_entry(actor: Actor, entry: ChronologyEntry) -> bool:
     """The author corrects their own entry; their partner's managers may too, and a partner system
     corrects entries its partner's systems wrote."""
-    if entry.partner_id != actor.partner.pk or not case_access.reads_case_content(actor):
+    if entry.partner_id != actor.partner.pk or not case_access.writes_case_content(actor):
         return False
     if actor.is_client:
         return entry.author_id is None
@@ -242,7 +242,7 @@ def check_amend_entry(actor: Actor, entry: ChronologyEntry) -> None:
 
 def can_change_action(actor: Actor, action: Action) -> bool:
     """The lead partner, the partner that set the action and the owner's partner update it."""
-    if not case_access.reads_case_content(actor):
+    if not case_access.writes_case_content(actor):
         return False
     return actor.partner.pk in (
         action.case.lead_partner_id,
@@ -263,7 +263,7 @@ def check_change_action(actor: Actor, action: Action) -> None:
 
 
 def can_share_adversity(actor: Actor, record: AdversityRecord) -> bool:
-    return record.partner_id == actor.partner.pk and case_access.reads_case_content(actor)
+    return record.partner_id == actor.partner.pk and case_access.writes_case_content(actor)
 
 
 def check_share_adversity(actor: Actor, record: AdversityRecord) -> None:
@@ -303,6 +303,53 @@ def check_break_glass(actor: Actor, case_id) -> None:
             reason="not a practitioner",
         )  # fmt: skip
         raise Forbidden("Only practitioners signed in as themselves can use break-glass access.")
+
+
+def check_break_glass_agreement(actor: Actor, case: Case) -> None:
+    """Break-glass still relies on a data sharing agreement: an active one that covers the
+    user's partner and the case's lead partner."""
+    from cases.services import agreement_covering
+
+    if agreement_covering(case.lead_partner, actor.partner) is None:
+        access_refused(
+            actor=actor, action="break_glass", object_type="case", object_id=case.pk,
+            reason="no data sharing agreement with the lead partner",
+        )  # fmt: skip
+        raise Forbidden(
+            "Your organisation has no active data sharing agreement with the organisation that "
+            "leads this case, so it cannot be opened in an emergency. Ask them to share it."
+        )
+
+
+def break_glass_requests_for_approval(actor: Actor) -> QuerySet:
+    """Break-glass requests waiting for a manager of the requesting user's own partner."""
+    from cases.models import BreakGlassAccess
+
+    if not can_approve_break_glass(actor):
+        return BreakGlassAccess.objects.none()
+    return BreakGlassAccess.objects.filter(
+        partner_id=actor.partner.pk, status=BreakGlassAccess.Status.PENDING
+    ).exclude(user_id=actor.user.pk)
+
+
+def can_approve_break_glass(actor: Actor) -> bool:
+    """A second break-glass in 24 hours is approved by one of the user's own managers."""
+    return actor.user is not None and actor.role == Role.MANAGER
+
+
+def break_glass_request_get_for(actor: Actor, request_id):
+    """A pending request the actor may decide on; anything else is the same 404, logged."""
+    try:
+        found = break_glass_requests_for_approval(actor).filter(pk=request_id).first()
+    except (ValueError, TypeError):
+        found = None
+    if found is None:
+        access_refused(
+            actor=actor, action="decide_break_glass", object_type="break_glass",
+            object_id=request_id, reason="not visible",
+        )  # fmt: skip
+        raise NotFound("Break-glass request not found.")
+    return found
 
 
 REPORT_ROLES = (Role.COORDINATOR, Role.MANAGER, Role.AUDITOR)

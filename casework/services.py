@@ -7,7 +7,6 @@ services decide whether the actor may add to it.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -40,29 +39,13 @@ from casework.models import (
     Urgency,
 )
 from core.changes import record_change
-from core.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
+from core.errors import Conflict, PreconditionFailed, ValidationFailed
+from core.guards import guarded
 from followups.services import followup_create, notify
 from partners.actor import Actor
 from partners.models import Partner, Role, User
 
 SCREENING_FOLLOWUP = "screening_deadline"
-
-
-def guarded(check):
-    """The service runs in one transaction; its access check runs before, outside it, so that a
-    refusal stays in the access log when the refusal's exception rolls the transaction back."""
-
-    def wrap(service):
-        atomic = transaction.atomic(service)
-
-        @functools.wraps(service)
-        def run(**kwargs):
-            check(**kwargs)
-            return atomic(**kwargs)
-
-        return run
-
-    return wrap
 
 
 MAX_BODY = 20000
@@ -530,7 +513,6 @@ def action_update(
 
 # Referrals and joint screening
 
-REFERRAL_ROLES = (Role.PRACTITIONER, Role.MANAGER)
 SUBJECT_FIELDS = (*case_services.PERSON_FIELDS,)
 
 
@@ -610,8 +592,7 @@ def referral_create(
     A repeat of the same `source_reference` from the same partner is a conflict, not a new one.
     A referral into a given `case` (one the actor can see) needs the actor's partner working it,
     the case live and about the referral's subject."""
-    if not (actor.is_client or actor.role in REFERRAL_ROLES):
-        raise Forbidden("Referrals are made by partner practitioners, managers and systems.")
+    access.check_refer(actor)
     concerns = vocabularies.check_codes("concerns", concerns, field="concerns")
     if not concerns:
         raise ValidationFailed("Give at least one concern.", fields={"concerns": ["required"]})
@@ -813,8 +794,11 @@ def _complete_screening_followups(referral_id, now: datetime) -> None:
 
 def break_glass_open(*, actor: Actor, case_id, reason: str) -> BreakGlassAccess:
     """Emergency access to a case not shared with the actor's partner: a practitioner's own
-    decision with a reason, for BREAK_GLASS_HOURS, logged, and told to the lead partner's managers.
-    Restricted cases are never opened this way (and are not revealed: 404 like a missing case)."""
+    decision with a reason, for BREAK_GLASS_HOURS, logged, and told to the lead partner's managers
+    and the user's own managers. It needs an active data sharing agreement between the two
+    partners. A second use by the same user within 24 hours waits for one of their own managers
+    to approve it (status `pending`, no access until then). Restricted cases are never opened
+    this way (and are not revealed: 404 like a missing case)."""
     access.check_break_glass(actor, case_id)
     reason = (reason or "").strip()
     if len(reason) < 10:
@@ -823,39 +807,131 @@ def break_glass_open(*, actor: Actor, case_id, reason: str) -> BreakGlassAccess:
             fields={"reason": ["required"]},
         )
     case = access.case_for_break_glass(actor, case_id)
-    return _break_glass_grant(actor=actor, case=case, reason=reason)
+    access.check_break_glass_agreement(actor, case)
+    return _break_glass_request(actor=actor, case=case, reason=reason)
+
+
+def _managers(partner_id) -> Iterable[User]:
+    return User.objects.filter(
+        is_active=True, membership__partner_id=partner_id, membership__role=Role.MANAGER
+    )
 
 
 @transaction.atomic
-def _break_glass_grant(*, actor: Actor, case: Case, reason: str) -> BreakGlassAccess:
+def _break_glass_request(*, actor: Actor, case: Case, reason: str) -> BreakGlassAccess:
     if case_access.cases_visible_to(actor).filter(pk=case.pk).exists():
         raise Conflict("You can already see this case.", code="already_visible")
+    # One request at a time per user, so two at once cannot both count as the first of the day.
+    User.objects.select_for_update().filter(pk=actor.user.pk).first()
     now = timezone.now()
-    expires_at = now + timedelta(hours=settings.BREAK_GLASS_HOURS)
+    recent = (
+        BreakGlassAccess.objects.filter(user=actor.user, requested_at__gt=now - timedelta(hours=24))
+        .exclude(status=BreakGlassAccess.Status.REFUSED)
+        .exists()
+    )
     grant = BreakGlassAccess.objects.create(
-        case=case, user=actor.user, partner=actor.partner, reason=reason, opened_at=now,
-        expires_at=expires_at,
+        case=case, user=actor.user, partner=actor.partner, reason=reason, requested_at=now,
+        status=BreakGlassAccess.Status.PENDING if recent else BreakGlassAccess.Status.OPEN,
     )  # fmt: skip
-    case_access.grant_user(case, actor.user, expires_at=expires_at)
+    if recent:
+        access_record(
+            actor=actor,
+            action="break_glass_request",
+            accesses=[Access("case", case.pk, case_id=case.pk, justification="second in 24 hours")],
+            detail={"grant": str(grant.pk)},
+        )
+        notify(
+            recipients=_managers(actor.partner.pk).exclude(pk=actor.user.pk),
+            kind="break_glass_approval",
+            title="A break-glass request from your team needs your approval",
+            link="/manager/break-glass/",
+            dedupe_key=f"break-glass:{grant.pk}:approval",
+        )
+        return grant
+    return _break_glass_grant(grant=grant, actor=actor, now=now)
+
+
+def _break_glass_grant(*, grant: BreakGlassAccess, actor: Actor, now: datetime) -> BreakGlassAccess:
+    """Opens the access: the user permission, the access-log row, and the notices to the lead
+    partner's managers and the user's own managers."""
+    case = grant.case
+    grant.status = BreakGlassAccess.Status.OPEN
+    grant.opened_at = now
+    grant.expires_at = now + timedelta(hours=settings.BREAK_GLASS_HOURS)
+    grant.save(update_fields=["status", "opened_at", "expires_at"])
+    case_access.grant_user(case, grant.user, expires_at=grant.expires_at)
     access_record(
         actor=actor,
         action="break_glass",
         accesses=[
             Access(
                 "case", case.pk, case_id=case.pk, person_id=case.subject_id,
-                justification=f"break-glass: {reason}",
+                justification="break-glass",
             )
         ],
-        detail={"reason": reason, "expires_at": expires_at.isoformat(), "grant": str(grant.pk)},
+        detail={"expires_at": grant.expires_at.isoformat(), "grant": str(grant.pk)},
     )  # fmt: skip
-    managers = User.objects.filter(
-        is_active=True, membership__partner_id=case.lead_partner_id, membership__role=Role.MANAGER
-    )
     notify(
-        recipients=managers,
+        recipients=_managers(case.lead_partner_id),
         kind="break_glass",
         title="Break-glass access was used on a case your partner leads",
         link=f"/cases/{case.pk}/access-log",
         dedupe_key=f"break-glass:{grant.pk}",
+    )
+    notify(
+        recipients=_managers(grant.partner_id).exclude(pk=grant.user_id),
+        kind="break_glass",
+        title="Someone in your team used break-glass access",
+        link="/manager/break-glass/",
+        dedupe_key=f"break-glass:{grant.pk}:own",
+    )
+    return grant
+
+
+@transaction.atomic
+def break_glass_decide(
+    *, actor: Actor, request_id, decision: str, reason: str = ""
+) -> BreakGlassAccess:
+    """One of the requesting user's own managers approves or refuses a second break-glass within
+    24 hours. Approving opens the access from now; refusing is recorded with the reason."""
+    if decision not in ("approve", "refuse"):
+        raise ValidationFailed(
+            "The decision is 'approve' or 'refuse'.", fields={"decision": ["invalid"]}
+        )
+    reason = (reason or "").strip()
+    if decision == "refuse" and not reason:
+        raise ValidationFailed("Say why you refuse.", fields={"reason": ["required"]})
+    found = access.break_glass_request_get_for(actor, request_id)
+    grant = (
+        BreakGlassAccess.objects.select_for_update().select_related("case", "user").get(pk=found.pk)
+    )
+    if grant.status != BreakGlassAccess.Status.PENDING:
+        raise Conflict("This request has already been decided.", code="already_decided")
+    now = timezone.now()
+    grant.decided_by, grant.decided_at, grant.decision_reason = actor.user, now, reason
+    grant.save(update_fields=["decided_by", "decided_at", "decision_reason"])
+    access_record(
+        actor=actor,
+        action=f"break_glass_{decision}",
+        accesses=[Access("break_glass", grant.pk, case_id=grant.case_id)],
+    )
+    if decision == "refuse":
+        grant.status = BreakGlassAccess.Status.REFUSED
+        grant.save(update_fields=["status"])
+        notify(
+            recipients=[grant.user],
+            kind="break_glass_refused",
+            title="Your manager refused your break-glass request",
+            link="/cases/emergency-access/",
+            dedupe_key=f"break-glass:{grant.pk}:refused",
+        )
+        return grant
+    grant = _break_glass_grant(grant=grant, actor=actor, now=now)
+    notify(
+        recipients=[grant.user],
+        kind="break_glass_approved",
+        title="Your manager approved your break-glass request",
+        link=f"/cases/{grant.case_id}/",
+        dedupe_key=f"break-glass:{grant.pk}:approved",
     )
     return grant

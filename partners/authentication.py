@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,10 +11,14 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from partners.addresses import client_address
 from partners.models import ApiClient, PersonalToken
-from partners.tokens import CLIENT_PREFIX, PERSONAL_PREFIX, hash_token
+from partners.tokens import CLIENT_PREFIX, PERSONAL_PREFIX, display_prefix, hash_token
+from partners.twofactor import second_factor_pending
 
 LAST_USED_RESOLUTION = timedelta(minutes=5)
+# Token prefixes go into cache keys: only the characters our tokens are made of.
+_PREFIX_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class ClientPrincipal:
@@ -33,21 +39,55 @@ class ClientPrincipal:
 
 
 class TokenThrottled(exceptions.Throttled):
-    default_detail = "Too many failed sign-in attempts from this address. Try again later."
+    default_detail = (
+        "Too many failed token attempts from this address, or with this token. Try again later."
+    )
 
 
-def _failure_key(request) -> str:
-    return f"token-failures:{request.META.get('REMOTE_ADDR', '')}"
+def _window() -> tuple[int, int]:
+    """The current fixed failure window: its number, and the seconds left in it."""
+    length = settings.TOKEN_FAILURE_WINDOW
+    now = int(time.time())
+    return now // length, length - now % length
 
 
-def _refuse(request, message: str):
-    """Count a failed token attempt for this address (django-axes does not cover bearer tokens)."""
-    key = _failure_key(request)
-    cache.add(key, 0, settings.TOKEN_FAILURE_WINDOW)
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, settings.TOKEN_FAILURE_WINDOW)
+def _failure_keys(request, prefix: str | None, window: int) -> list[str]:
+    """Failures are counted per client address and, when the token looks like ours, per token
+    prefix (a stale token in one partner's configuration is throttled wherever it is sent from)."""
+    keys = [f"token-failures:addr:{client_address(request)}:{window}"]
+    if prefix:
+        keys.append(f"token-failures:prefix:{prefix}:{window}")
+    return keys
+
+
+def _prefix(token: str) -> str | None:
+    if not token.startswith((CLIENT_PREFIX, PERSONAL_PREFIX)):
+        return None
+    prefix = display_prefix(token)
+    return prefix if _PREFIX_CHARS.fullmatch(prefix) else None
+
+
+def _refuse(request, message: str, prefix: str | None = None):
+    """Refuse a failed token attempt (django-axes does not cover bearer tokens): 401, or 429 with
+    Retry-After once this address or this token prefix has failed too often in the window.
+
+    Only failures are ever refused here: a valid token authenticates before this is reached, so
+    one caller's failures never lock out another caller behind the same address (tokens are
+    256-bit random, so the throttle is not what stops guessing; it slows noise and says why).
+    """
+    number, left = _window()
+    keys = _failure_keys(request, prefix, number)
+    counts = cache.get_many(keys)
+    if any(counts.get(key, 0) >= settings.TOKEN_FAILURE_LIMIT for key in keys):
+        raise TokenThrottled(wait=left)
+    for key in keys:
+        if not cache.add(key, 1, left + 1):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.set(key, 1, left + 1)
+            # Some backends (file, database) reset the expiry on incr: keep it at the window's end.
+            cache.touch(key, left + 1)
     raise exceptions.AuthenticationFailed(message)
 
 
@@ -64,8 +104,6 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None
-        if (cache.get(_failure_key(request)) or 0) >= settings.TOKEN_FAILURE_LIMIT:
-            raise TokenThrottled(wait=settings.TOKEN_FAILURE_WINDOW)
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer":
             if scheme.lower() in ("basic", "token", "digest"):
@@ -74,12 +112,13 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         token = token.strip()
         if not token or " " in token:
             _refuse(request, "The bearer token is missing or malformed.")
+        prefix = _prefix(token)
         digest = hash_token(token)
         now = timezone.now()
         if token.startswith(CLIENT_PREFIX):
             client = ApiClient.objects.select_related("partner").filter(token_hash=digest).first()
             if client is None or not client.usable:
-                _refuse(request, "This token is not valid, or has been revoked.")
+                _refuse(request, "This token is not valid, or has been revoked.", prefix)
             _touch(ApiClient, client, now)
             return ClientPrincipal(client), client
         if token.startswith(PERSONAL_PREFIX):
@@ -89,11 +128,11 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
                 .first()
             )
             if record is None or record.revoked_at is not None:
-                _refuse(request, "This token is not valid, or has been revoked.")
+                _refuse(request, "This token is not valid, or has been revoked.", prefix)
             if record.expires_at <= now:
-                _refuse(request, "This token has expired.")
+                _refuse(request, "This token has expired.", prefix)
             if not record.user.is_active:
-                _refuse(request, "This account is disabled.")
+                _refuse(request, "This account is disabled.", prefix)
             _touch(PersonalToken, record, now)
             return record.user, record
         _refuse(request, "This token is not valid, or has been revoked.")
@@ -104,13 +143,15 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
 
 class VerifiedSessionAuthentication(authentication.SessionAuthentication):
-    """Browser sessions work on the API too, but only after two-factor when it is required."""
+    """Browser sessions work on the API too, but only once they have passed two-factor whenever
+    the user owes it (required everywhere, or set up by the user): a password-only session is not
+    authenticated here, so the API answers 401. Bearer tokens are not affected."""
 
     def authenticate(self, request):
         result = super().authenticate(request)
         if result is None:
             return None
         user, _ = result
-        if settings.OTP_REQUIRED and not user.is_verified():
+        if second_factor_pending(user):
             return None
         return result

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 
+from partners.twofactor import second_factor_pending
+
 _STARTED = "vru_session_started"
 _SEEN = "vru_session_seen"
 # Pages an unverified (password-only) user may reach while finishing two-factor.
@@ -35,16 +37,8 @@ class SessionLifetimeMiddleware:
             # Writing the session on every request costs a query; once a minute is precise enough.
             if now - seen >= 60 or _SEEN not in request.session:
                 request.session[_SEEN] = now
-            if self._needs_second_factor(user) and not request.path.startswith(_TWO_FACTOR_OPEN):
+            # The API is open here because it answers for itself: a session that owes its second
+            # factor is not authenticated there (partners.authentication), so it gets 401.
+            if not request.path.startswith(_TWO_FACTOR_OPEN) and second_factor_pending(user):
                 return redirect("partners:two-factor")
         return self.get_response(request)
-
-    @staticmethod
-    def _needs_second_factor(user) -> bool:
-        if user.is_verified():
-            return False
-        if settings.OTP_REQUIRED:
-            return True
-        from django_otp import user_has_device
-
-        return user_has_device(user)

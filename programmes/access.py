@@ -18,7 +18,12 @@ from uuid import UUID
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
 from audit.services import Access, access_record, access_refused
-from cases.access import cases_visible_to, reads_case_content
+from cases.access import (
+    can_contribute,
+    cases_visible_to,
+    check_contribute,
+    reads_case_content,
+)
 from core.errors import Forbidden, NotFound
 from partners.actor import Actor
 from partners.models import Role
@@ -28,6 +33,11 @@ from programmes.models import Enrolment, EnrolmentSession, EnrolmentStatus, Mile
 # practitioner of a voluntary-sector partner). Auditors and administrators never read intake.
 INTAKE_ROLES = (Role.COORDINATOR, Role.MANAGER, Role.PRACTITIONER)
 CASE_WORKER_MOVES = frozenset({EnrolmentStatus.WITHDRAWN, EnrolmentStatus.DECLINED})
+
+
+def uses_programmes(actor: Actor) -> bool:
+    """Staff who may run or refer into programmes see the programme pages."""
+    return actor.user is not None and actor.role in INTAKE_ROLES
 
 
 def programmes_visible_to(actor: Actor) -> QuerySet[Programme]:
@@ -148,23 +158,59 @@ def programme_for_intake(actor: Actor, slug: str, *, action: str = "list_intake"
     return programme
 
 
-def check_can_transition(actor: Actor, enrolment: Enrolment, to: str) -> None:
-    """Coordinators run the workflow; people working the case may record a withdrawal or decline."""
-    if getattr(enrolment, "coordinated", False):
-        return
-    if to in CASE_WORKER_MOVES:
-        return
+def coordinates(actor: Actor, enrolment: Enrolment) -> bool:
+    """The actor is one of the coordinators of the enrolment's programme."""
+    coordinated = getattr(enrolment, "coordinated", None)
+    if coordinated is None:
+        return is_coordinator(actor, enrolment.programme)
+    return bool(coordinated)
+
+
+def _refuse(actor: Actor, enrolment: Enrolment, action: str, reason: str, message: str) -> None:
     access_refused(
-        actor=actor,
-        action="transition",
-        object_type="enrolment",
-        object_id=enrolment.pk,
-        reason=f"not a coordinator (move to {to})",
+        actor=actor, action=action, object_type="enrolment", object_id=enrolment.pk, reason=reason
     )
-    raise Forbidden(
-        f"Only the coordinators of {enrolment.programme.name} can move an enrolment to {to}; "
-        "people working the case can record that the person withdrew or declined."
-    )
+    raise Forbidden(message)
+
+
+def can_refer(actor: Actor, case) -> bool:
+    """Referring into a programme is casework: the case's working partners (not break-glass)."""
+    return can_contribute(actor, case)
+
+
+def check_can_refer(actor: Actor, case) -> None:
+    check_contribute(actor, case, what="refer_programme")
+
+
+def can_transition(actor: Actor, enrolment: Enrolment, to: str) -> bool:
+    """Coordinators run the workflow; the case's working partners may record a withdrawal or a
+    decline (break-glass access is read-only)."""
+    if coordinates(actor, enrolment):
+        return True
+    return to in CASE_WORKER_MOVES and can_contribute(actor, enrolment.case)
+
+
+def check_can_transition(actor: Actor, enrolment: Enrolment, to: str) -> None:
+    if not can_transition(actor, enrolment, to):
+        _refuse(
+            actor, enrolment, "transition", f"not allowed (move to {to})",
+            f"Only the coordinators of {enrolment.programme.name} can move an enrolment to {to}; "
+            "people working the case can record that the person withdrew or declined.",
+        )  # fmt: skip
+
+
+def can_run_intake(actor: Actor, enrolment: Enrolment) -> bool:
+    """Intake details, priority, key worker, sessions and milestones: the programme's
+    coordinators only, in every channel."""
+    return coordinates(actor, enrolment)
+
+
+def check_can_run_intake(actor: Actor, enrolment: Enrolment, *, action: str) -> None:
+    if not can_run_intake(actor, enrolment):
+        _refuse(
+            actor, enrolment, action, "not a coordinator",
+            f"Only the coordinators of {enrolment.programme.name} can do this.",
+        )  # fmt: skip
 
 
 def check_can_configure(actor: Actor, programme: Programme) -> None:

@@ -21,6 +21,7 @@ from audit.services import Access, access_record
 from cases.models import Case, Person
 from core.changes import record_change
 from core.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
+from core.guards import guarded
 from followups.services import followup_create, followups_cancel_pending, notify
 from partners.actor import Actor
 from partners.models import User
@@ -166,7 +167,7 @@ def _active_coordinators(programme: Programme):
     return programme.coordinators.filter(is_active=True)
 
 
-@transaction.atomic
+@guarded(lambda actor, case, **_: access.check_can_refer(actor, case))
 def enrolment_create(
     *,
     actor: Actor,
@@ -214,7 +215,9 @@ def enrolment_create(
     return enrolment
 
 
-@transaction.atomic
+@guarded(
+    lambda actor, enrolment, **_: access.check_can_run_intake(actor, enrolment, action="update")
+)
 def enrolment_update(
     *,
     actor: Actor,
@@ -226,9 +229,6 @@ def enrolment_update(
     """Change the intake details (validated against the intake schema; eligibility re-evaluated),
     the priority or the key worker. Priority decides the waiting-list order, so only coordinators
     change it, and always with a reason (kept in the access log)."""
-    coordinated = getattr(enrolment, "coordinated", False)
-    if ("priority" in data or "key_worker" in data) and not coordinated:
-        raise Forbidden("Only the programme's coordinators can change priority or key worker.")
     if enrolment.status in CLOSED:
         raise Conflict(f"A {enrolment.status} enrolment cannot be changed.", code="closed")
     programme = enrolment.programme
@@ -603,7 +603,11 @@ def _place_freed(programme: Programme, transition: EnrolmentTransition) -> None:
 # Sessions and milestones
 
 
-@transaction.atomic
+@guarded(
+    lambda actor, enrolment, **_: access.check_can_run_intake(
+        actor, enrolment, action="record_session"
+    )
+)
 def session_create(
     *,
     actor: Actor,
@@ -659,7 +663,11 @@ def session_create(
     return session
 
 
-@transaction.atomic
+@guarded(
+    lambda actor, enrolment, **_: access.check_can_run_intake(
+        actor, enrolment, action="record_milestone"
+    )
+)
 def milestone_create(
     *, actor: Actor, enrolment: Enrolment, code: str, achieved_on: date, note: str = ""
 ) -> Milestone:

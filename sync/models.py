@@ -131,6 +131,20 @@ class WebhookDelivery(models.Model):
         FAILED = "failed", "Failed (gave up)"
         CANCELLED = "cancelled", "Cancelled (subscription disabled or deleted)"
 
+    class ErrorCategory(models.TextChoices):
+        """Why the last attempt failed, as a category only: the exception text would tell whoever
+        can read it what answers at an address and port (a port-scan oracle)."""
+
+        REFUSED_DESTINATION = "refused_destination", "Refused: not a public address"
+        DNS = "dns", "Host name did not resolve"
+        CONNECT = "connect", "Could not connect"
+        TIMEOUT = "timeout", "Timed out"
+        TLS = "tls", "TLS handshake or certificate check failed"
+        REDIRECT = "redirect", "Answered with a redirect (3xx)"
+        HTTP_4XX = "http_4xx", "Answered 4xx"
+        HTTP_5XX = "http_5xx", "Answered 5xx"
+        BAD_RESPONSE = "bad_response", "Connection dropped or the answer was not HTTP"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     subscription = models.ForeignKey(
         WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
@@ -145,7 +159,7 @@ class WebhookDelivery(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
+    last_error_category = models.CharField(max_length=20, choices=ErrorCategory.choices, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
 

@@ -9,6 +9,12 @@ type and ids only, never personal data: the receiver fetches what it may see thr
     webhook-signature: "v1," + base64(HMAC-SHA256(secret, f"{id}.{timestamp}.{body}"))
 
 The secret is "whsec_" + base64 of 32 random bytes; the HMAC key is the decoded bytes.
+
+Destinations must be public (no server-side request forgery into our own networks): checked when
+subscribing, and again at every delivery after resolving the host name, with the connection then
+made to the vetted address itself so that a second lookup cannot answer differently (DNS
+rebinding). Networks in WEBHOOK_ALLOWED_NETWORKS (on-premises partners) are allowed too.
+Redirects are never followed, and a failure is stored as a category, never the exception text.
 """
 
 from __future__ import annotations
@@ -16,14 +22,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
 import logging
 import random
 import secrets
-import urllib.error
-import urllib.request
+import socket
+import ssl
+import time
+from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit
+from functools import cache, partial
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -78,10 +89,13 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def _allowed_schemes() -> tuple[str, ...]:
+    return ("https", "http") if settings.WEBHOOK_ALLOW_HTTP else ("https",)
+
+
 def _check_url(url: str) -> None:
     parts = urlsplit(url)
-    allowed = ("https", "http") if settings.WEBHOOK_ALLOW_HTTP else ("https",)
-    if parts.scheme not in allowed or not parts.hostname:
+    if parts.scheme not in _allowed_schemes() or not parts.hostname:
         raise ValidationFailed(
             "The webhook URL must be an https:// address.", fields={"url": ["must be https"]}
         )
@@ -90,6 +104,22 @@ def _check_url(url: str) -> None:
             "Put no credentials in the URL: verify our signature instead.",
             fields={"url": ["credentials in URL"]},
         )
+
+
+def _check_destination(url: str) -> None:
+    """Refuse a URL whose host is, or resolves to, anything but public addresses. One message
+    for every reason (private, loopback, does not resolve, ...): the answer must not tell a
+    caller which internal names exist."""
+    try:
+        destination_for(url)
+    except DeliveryFailed as failure:
+        logger.info("webhooks: subscription to %s refused: %s", url, failure.detail)
+        raise ValidationFailed(
+            "The webhook URL must name a host that resolves only to public internet addresses "
+            "(not loopback, private, link-local or other special-purpose ranges). A receiver "
+            "inside a partner's own network needs that network allowed by the administrators.",
+            fields={"url": ["not a public address"]},
+        ) from None
 
 
 def _check_event_types(event_types: list[str]) -> list[str]:
@@ -102,29 +132,34 @@ def _check_event_types(event_types: list[str]) -> list[str]:
     return sorted(set(event_types))
 
 
-@transaction.atomic
 def subscription_create(
     *, actor: Actor, url: str, event_types: list[str], description: str = ""
 ) -> WebhookSubscription:
-    """A subscription starts at the journal's head: it is told about changes from now on."""
+    """A subscription starts at the journal's head: it is told about changes from now on. Its URL
+    must be https (http only where WEBHOOK_ALLOW_HTTP) and resolve only to public addresses or
+    WEBHOOK_ALLOWED_NETWORKS."""
     if not can_manage(actor):
         raise Forbidden(
             "Only partner systems with the 'sync' scope and managers can manage webhooks."
         )
     _check_url(url)
     event_types = _check_event_types(event_types)
-    if subscriptions_visible_to(actor).count() >= MAX_SUBSCRIPTIONS:
-        raise ValidationFailed(f"A partner can hold at most {MAX_SUBSCRIPTIONS} subscriptions.")
-    return WebhookSubscription.objects.create(
-        partner=actor.partner,
-        created_by_client=actor.client,
-        created_by_user=actor.user,
-        url=url,
-        description=description,
-        event_types=event_types,
-        secret=new_secret(),
-        cursor_seq=feed.sequence(),
-    )
+    _check_destination(url)  # a DNS lookup: before the transaction, not while holding it
+    with transaction.atomic():
+        if subscriptions_visible_to(actor).count() >= MAX_SUBSCRIPTIONS:
+            raise ValidationFailed(
+                f"A partner can hold at most {MAX_SUBSCRIPTIONS} subscriptions."
+            )
+        return WebhookSubscription.objects.create(
+            partner=actor.partner,
+            created_by_client=actor.client,
+            created_by_user=actor.user,
+            url=url,
+            description=description,
+            event_types=event_types,
+            secret=new_secret(),
+            cursor_seq=feed.sequence(),
+        )
 
 
 @transaction.atomic
@@ -235,24 +270,207 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=base * random.uniform(0.8, 1.2))
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a redirect is a failed delivery: we sign for one URL only
+# --- destinations: public addresses only, resolved once and pinned ------------------------
+
+Category = WebhookDelivery.ErrorCategory
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# Special-purpose ranges that `is_global` does not (on every Python) already exclude.
+_SHARED_ADDRESS_SPACE = ipaddress.IPv4Network("100.64.0.0/10")  # carrier-grade NAT, RFC 6598
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: an IPv4 address in the low 32 bits
+_BROADCAST = ipaddress.IPv4Address("255.255.255.255")
+_LOCALHOST = (ipaddress.IPv4Address("127.0.0.1"), ipaddress.IPv6Address("::1"))
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+class DeliveryFailed(Exception):
+    """An attempt that ended without a usable answer. `category` is what is stored and shown;
+    `detail` (which may name addresses and ports) goes to the operators' log only."""
+
+    def __init__(self, category: str, detail: str = ""):
+        super().__init__(category)
+        self.category = category
+        self.detail = detail or category
+
+
+def _is_public(address: IPAddress) -> bool:
+    """Globally routable unicast, checked belt and braces: `is_global` has changed between
+    Python versions, and some IPv6 addresses embed an IPv4 address that must be public too."""
+    if address.version == 6:
+        if address in _NAT64:
+            return _is_public(_nat64_ipv4(address))
+        if address.is_site_local or address.teredo:
+            return False
+        if address.sixtofour is not None and not _is_public(address.sixtofour):
+            return False
+    elif address in _SHARED_ADDRESS_SPACE:
+        return False
+    return address.is_global and not (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+    )
+
+
+def _nat64_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address:
+    return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+
+
+def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(network) for network in settings.WEBHOOK_ALLOWED_NETWORKS]
+
+
+def address_allowed(address: IPAddress) -> bool:
+    """A public address, or one in WEBHOOK_ALLOWED_NETWORKS (on-premises partners). Never the
+    unspecified address, multicast or broadcast, whatever the allow-list says."""
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped  # ::ffff:10.0.0.5 is 10.0.0.5
+    if address.is_unspecified or address.is_multicast or address == _BROADCAST:
+        return False
+    if any(address in network for network in _allowed_networks()):
+        return True
+    return _is_public(address)
+
+
+def _resolve(host: str, port: int) -> list[IPAddress]:
+    """Every address `host` stands for: itself if it is an IP address, else what DNS says."""
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    name = host.rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return list(_LOCALHOST)  # RFC 6761: loopback, never asked of DNS
+    try:
+        answers = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise DeliveryFailed(Category.DNS, f"{host}: {exc}") from None
+    addresses: list[IPAddress] = []
+    for family, _, _, _, sockaddr in answers:
+        if family not in (socket.AF_INET, socket.AF_INET6):
+            continue
+        address = ipaddress.ip_address(sockaddr[0])
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise DeliveryFailed(Category.DNS, f"{host}: no addresses")
+    return addresses
+
+
+@dataclass(frozen=True)
+class Destination:
+    scheme: str
+    host: str  # ASCII (IDNA) form: the Host header, TLS SNI and certificate name
+    port: int
+    target: str  # path and query
+    addresses: tuple[IPAddress, ...]  # vetted: connect to these, never the name
+
+
+def destination_for(url: str) -> Destination:
+    """Where `url` may be delivered: resolved once, every address vetted. Raises
+    DeliveryFailed(refused_destination) if any address is not allowed, (dns) if none."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+    except (ValueError, UnicodeError):
+        raise DeliveryFailed(Category.REFUSED_DESTINATION, f"unusable URL {url!r}") from None
+    if parts.scheme not in _allowed_schemes() or not host or parts.username or parts.password:
+        raise DeliveryFailed(Category.REFUSED_DESTINATION, f"scheme or host not allowed: {url!r}")
+    addresses = _resolve(host, port)
+    refused = [str(address) for address in addresses if not address_allowed(address)]
+    if refused:
+        raise DeliveryFailed(
+            Category.REFUSED_DESTINATION, f"{host} resolves to non-public {', '.join(refused)}"
+        )
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # Percent-encode anything outside ASCII; what is already valid in a URL is kept as it is.
+    target = quote(target, safe="!#$%&'()*+,/:;=?@[]~")
+    return Destination(parts.scheme, host, port, target, tuple(addresses))
+
+
+def _connect_pinned(addresses, address, timeout, source_address=None) -> socket.socket:
+    """http.client's connection factory, given the vetted addresses: `address` (the host name
+    and port) is used for the port only, so the name is never resolved again. Tries each
+    address in turn, within one timeout overall."""
+    _, port = address
+    deadline = time.monotonic() + timeout
+    last_error: OSError = TimeoutError("no time left to connect")
+    for candidate in addresses:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        try:
+            return socket.create_connection((str(candidate), port), remaining, source_address)
+        except OSError as exc:
+            last_error = exc
+    raise last_error
+
+
+@cache
+def _tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context()  # verifies the certificate against the host name
+
+
+def _connection(destination: Destination, timeout: float) -> http.client.HTTPConnection:
+    if destination.scheme == "https":
+        connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+            destination.host, destination.port, timeout=timeout, context=_tls_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(destination.host, destination.port, timeout=timeout)
+    connection._create_connection = partial(_connect_pinned, destination.addresses)  # type: ignore[attr-defined]
+    return connection
+
+
+def _category_for(status_code: int) -> str:
+    if 200 <= status_code < 300:
+        return ""
+    if 300 <= status_code < 400:
+        return Category.REDIRECT  # never followed: we sign for one URL only
+    if 400 <= status_code < 500:
+        return Category.HTTP_4XX
+    if 500 <= status_code < 600:
+        return Category.HTTP_5XX
+    return Category.BAD_RESPONSE
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    """One POST to a vetted, pinned address. Returns (status code or None, error category or
+    "")."""
     try:
-        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+        return _send(destination_for(url), body, headers)
+    except DeliveryFailed as failure:
+        logger.info("webhooks: delivery to %s failed: %s", url, failure.detail)
+        return None, failure.category
+
+
+def _send(destination: Destination, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    connection = _connection(destination, settings.WEBHOOK_TIMEOUT_SECONDS)
+    try:
+        try:
+            connection.connect()
+        except TimeoutError as exc:
+            raise DeliveryFailed(Category.TIMEOUT, f"connect: {exc!r}") from None
+        except ssl.SSLError as exc:
+            raise DeliveryFailed(Category.TLS, repr(exc)) from None
+        except OSError as exc:
+            raise DeliveryFailed(Category.CONNECT, repr(exc)) from None
+        try:
+            connection.request("POST", destination.target, body=body, headers=headers)
+            response = connection.getresponse()
             response.read(1024)
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:500]
+        except TimeoutError as exc:
+            raise DeliveryFailed(Category.TIMEOUT, f"answer: {exc!r}") from None
+        except ssl.SSLError as exc:
+            raise DeliveryFailed(Category.TLS, repr(exc)) from None
+        except (http.client.HTTPException, OSError, ValueError) as exc:
+            raise DeliveryFailed(Category.BAD_RESPONSE, repr(exc)) from None
+    finally:
+        connection.close()
+    return response.status, _category_for(response.status)
 
 
 def _claim(delivery_id) -> WebhookDelivery | None:
@@ -287,21 +505,21 @@ def deliver(delivery_id) -> str:
         "webhook-timestamp": str(timestamp),
         "webhook-signature": sign(subscription.secret, str(delivery.pk), timestamp, body),
     }
-    status_code, error = _post(subscription.url, body, headers)
+    status_code, category = _post(subscription.url, body, headers)
     now = timezone.now()
-    if status_code is not None and 200 <= status_code < 300:
+    if not category:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             status=WebhookDelivery.Status.DELIVERED,
             delivered_at=now,
             last_status_code=status_code,
-            last_error="",
+            last_error_category="",
         )
         WebhookSubscription.objects.filter(pk=subscription.pk).update(consecutive_failures=0)
         return WebhookDelivery.Status.DELIVERED
-    return _failed(delivery, status_code, error or f"HTTP {status_code}")
+    return _failed(delivery, status_code, category)
 
 
-def _failed(delivery: WebhookDelivery, status_code: int | None, error: str) -> str:
+def _failed(delivery: WebhookDelivery, status_code: int | None, category: str) -> str:
     subscription = delivery.subscription
     gave_up = delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS
     delay = backoff(delivery.attempts)
@@ -309,7 +527,7 @@ def _failed(delivery: WebhookDelivery, status_code: int | None, error: str) -> s
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=status,
         last_status_code=status_code,
-        last_error=error[:500],
+        last_error_category=category,
         next_attempt_at=timezone.now() + delay,
     )
     WebhookSubscription.objects.filter(pk=subscription.pk).update(
@@ -321,7 +539,8 @@ def _failed(delivery: WebhookDelivery, status_code: int | None, error: str) -> s
         .first()
     )
     if failures is not None and failures >= settings.WEBHOOK_DISABLE_AFTER:
-        _disable(subscription, f"{failures} deliveries in a row failed (last: {error})"[:300])
+        last = f"{category}, HTTP {status_code}" if status_code else category
+        _disable(subscription, f"{failures} deliveries in a row failed (last: {last})")
         return WebhookDelivery.Status.CANCELLED
     if not gave_up:
         from sync.tasks import deliver_webhook

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import sys
 from datetime import timedelta
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_celery_beat",
+    "csp",
     "core",
     "partners",
     "audit",
@@ -78,9 +80,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     # 413 for API request bodies over API_MAX_REQUEST_BYTES, before anything reads them.
     "sync.limits.RequestSizeLimitMiddleware",
+    # 400 for a NUL character in the path, query, headers, form or JSON (PostgreSQL cannot store
+    # it), before anything queries the database.
+    "core.middleware.RejectUnstorableTextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cache-Control: no-store on everything the application answers; WhiteNoise, above, answers
+    # for static files first, so they keep their long-lived caching.
+    "core.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -159,9 +169,21 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 PERSONAL_TOKEN_LIFETIME_DAYS = env_int("PERSONAL_TOKEN_LIFETIME_DAYS", 90, minimum=1)
-# Failed bearer-token attempts per client address before it is refused for the window.
+# Failed bearer-token attempts per client address (and per token prefix) before further failed
+# attempts get 429 for the rest of the window; a valid token is never refused for them.
 TOKEN_FAILURE_LIMIT = env_int("TOKEN_FAILURE_LIMIT", 20, minimum=1)
 TOKEN_FAILURE_WINDOW = env_int("TOKEN_FAILURE_WINDOW", 15 * 60, minimum=1)
+# The client address behind a reverse proxy (partners/addresses.py): the header the proxy sets
+# (e.g. X-Forwarded-For) and how many proxies append to it. Unset: REMOTE_ADDR, and no client
+# header is believed.
+TRUSTED_PROXY_HEADER = env_str("TRUSTED_PROXY_HEADER").strip()
+_header_chars = TRUSTED_PROXY_HEADER.replace("-", "")
+if TRUSTED_PROXY_HEADER and not (_header_chars.isascii() and _header_chars.isalnum()):
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXY_HEADER must be a header name such as X-Forwarded-For, "
+        f"not {TRUSTED_PROXY_HEADER!r}"
+    )
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1, minimum=1)
 
 # Login lockout (django-axes): five failures for a user from one address locks it for 30 minutes.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
@@ -170,13 +192,33 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_CALLABLE = "partners.views.lockout_response"
+# The same client address as token throttling: REMOTE_ADDR unless TRUSTED_PROXY_HEADER is set.
+AXES_CLIENT_IP_CALLABLE = "partners.addresses.client_address"
 AXES_VERBOSE = False
 
 # Two-factor: TOTP is required for every staff login in production, optional in development.
 OTP_REQUIRED = env_bool("OTP_REQUIRED", default=PRODUCTION)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "VRU Case Coordination")
+# The Django admin never shows a device's secret key or QR code (it would let the viewer make codes).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# django-csp 4: no inline script or style anywhere (templates load static files only); Swagger UI
+# at /api/docs/ is self-hosted and its start-up script is served as a file (vru/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -335,3 +377,12 @@ WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", default=not PRODUCTION)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12, minimum=1)
 WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 20, minimum=1)
+# Networks (CIDR) an on-premises partner's webhook receiver may be in although not public.
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", [])
+for _network in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"WEBHOOK_ALLOWED_NETWORKS: {_network!r} is not a network such as 10.20.0.0/16 ({_error})"
+        ) from None

@@ -761,3 +761,14 @@ class MilestoneForm(forms.Form):
     def __init__(self, *args, milestones=(), **kwargs):
         super().__init__(*args, prefix="milestone", **kwargs)
         self.fields["code"].choices = [("", "Choose"), *milestones]
+
+
+class BreakGlassDecisionForm(forms.Form):
+    request = forms.UUIDField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(
+        choices=[("approve", "Approve"), ("refuse", "Refuse")],
+        error_messages={"required": "Choose approve or refuse"},
+    )
+    reason = forms.CharField(
+        label="Reason (needed to refuse)", required=False, max_length=2000, widget=forms.Textarea
+    )

@@ -6,6 +6,7 @@ look the same); Forbidden becomes a 403 page that says what the user's role cann
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -14,11 +15,13 @@ from django.http import Http404
 from django.shortcuts import render
 
 from core.errors import DomainError, Forbidden, NotFound
-from partners.actor import request_actor
+from partners.actor import Actor, request_actor
 
 
-def page(*roles: str):
-    """A page for signed-in staff; `roles` limits it to those roles (others get 403)."""
+def page(*rules: Callable[[Actor], bool]):
+    """A page for signed-in staff. `rules` are access predicates from the domain apps' access
+    modules (e.g. cases.access.writes_case_content): the page is for actors that pass them all
+    (others get 403). Pages never decide a right themselves; the services they call check again."""
 
     def decorate(view):
         @login_required
@@ -27,7 +30,7 @@ def page(*roles: str):
             actor = request_actor(request)
             if actor is None:
                 return render(request, "web/no_membership.html", status=403)
-            if roles and actor.role not in roles:
+            if not all(rule(actor) for rule in rules):
                 raise PermissionDenied("This page is not part of your role.")
             try:
                 return view(request, actor, *args, **kwargs)

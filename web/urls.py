@@ -93,6 +93,7 @@ urlpatterns = [
     path("manager/caseload/", manager.caseload, name="caseload"),
     path("manager/screening/", manager.screening_queue, name="screening"),
     path("manager/staff/", manager.staff, name="staff"),
+    path("manager/break-glass/", manager.break_glass_requests, name="break-glass-requests"),
     # Information governance
     path("audit/access-log/", audit.access_log, name="access-log"),
     path("audit/break-glass/", audit.break_glass, name="break-glass"),

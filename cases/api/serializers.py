@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from audit.models import AccessLog
+from cases import access
 from cases.identifiers import Scheme
 from cases.models import (
     Case,
@@ -41,13 +42,8 @@ class PersonSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "version", "created_at", "updated_at"]
 
     def get_identifiers(self, person) -> list[dict[str, str]]:
-        # Another partner's local ids are theirs: show national identifiers and our own local ones.
-        actor = self.context.get("actor")
-        return [
-            {"scheme": i.scheme, "value": i.value}
-            for i in person.identifiers.all()
-            if i.issuer_id is None or (actor is not None and i.issuer_id == actor.partner.pk)
-        ]
+        shown = access.identifiers_shown_to(self.context.get("actor"), person.identifiers.all())
+        return [{"scheme": i.scheme, "value": i.value} for i in shown]
 
 
 class PersonWriteSerializer(serializers.ModelSerializer):

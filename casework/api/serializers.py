@@ -344,8 +344,16 @@ class BreakGlassSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BreakGlassAccess
-        fields = ["id", "case", "user", "partner", "reason", "opened_at", "expires_at"]
+        fields = [
+            "id", "case", "user", "partner", "reason", "status", "requested_at", "opened_at",
+            "expires_at", "decided_by", "decided_at",
+        ]  # fmt: skip
         read_only_fields = fields
+
+
+class BreakGlassDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "refuse"])
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class VocabularyItemSerializer(serializers.Serializer):

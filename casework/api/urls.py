@@ -43,6 +43,11 @@ urlpatterns = [
         views.CaseBreakGlassView.as_view(),
         name="case-break-glass",
     ),
+    path(
+        "break-glass/<uuid:request_id>/decision",
+        views.BreakGlassDecisionView.as_view(),
+        name="break-glass-decision",
+    ),
     path("vocabularies/", views.VocabularyIndexView.as_view(), name="vocabulary-list"),
     path("vocabularies/<str:name>", views.VocabularyView.as_view(), name="vocabulary-detail"),
 ]

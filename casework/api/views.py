@@ -20,6 +20,7 @@ from casework.api.serializers import (
     AdversityCreateSerializer,
     AdversitySerializer,
     AmendmentSerializer,
+    BreakGlassDecisionSerializer,
     BreakGlassRequestSerializer,
     BreakGlassSerializer,
     EntryAmendSerializer,
@@ -482,16 +483,35 @@ class ReferralScreeningView(ActorMixin, APIView):
 class CaseBreakGlassView(ActorMixin, APIView):
     @extend_schema(
         request=BreakGlassRequestSerializer,
-        responses={201: BreakGlassSerializer},
+        responses={201: BreakGlassSerializer, 202: BreakGlassSerializer},
         summary="Emergency, time-limited access to a case not shared with your partner",
-        description="Practitioners only, with a reason. Access lasts BREAK_GLASS_HOURS, is "
-        "logged with the reason and told to the lead partner's managers. Restricted cases "
-        "cannot be opened this way (404).",
+        description="Practitioners only, with a reason, and only when an active data sharing "
+        "agreement covers your partner and the case's lead partner (403 otherwise). Access lasts "
+        "BREAK_GLASS_HOURS, is logged and told to the lead partner's managers and your own. A "
+        "second request within 24 hours waits for one of your managers to approve it: 202 with "
+        "`status: pending`, and no access until then. Read-only: nothing can be added to the case "
+        "through break-glass access. Restricted cases cannot be opened this way (404).",
     )
     def post(self, request, case_id):
         data = _valid(BreakGlassRequestSerializer, request.data)
         grant = services.break_glass_open(actor=self.actor, case_id=case_id, reason=data["reason"])
-        return Response(BreakGlassSerializer(grant).data, status=status.HTTP_201_CREATED)
+        code = status.HTTP_201_CREATED if grant.opened_at else status.HTTP_202_ACCEPTED
+        return Response(BreakGlassSerializer(grant).data, status=code)
+
+
+class BreakGlassDecisionView(ActorMixin, APIView):
+    @extend_schema(
+        request=BreakGlassDecisionSerializer,
+        responses={200: BreakGlassSerializer},
+        summary="Approve or refuse a second break-glass request within 24 hours",
+        description="Managers of the requesting user's partner (not the requester). Approving "
+        "opens the access from now; refusing needs a reason. 404 for a request you may not "
+        "decide; 409 once decided.",
+    )
+    def post(self, request, request_id):
+        data = _valid(BreakGlassDecisionSerializer, request.data)
+        grant = services.break_glass_decide(actor=self.actor, request_id=request_id, **data)
+        return Response(BreakGlassSerializer(grant).data)
 
 
 # Vocabularies (published code lists: not personal data, not access-logged)

@@ -24,6 +24,13 @@ from tests.sync.conftest import as_actor
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def loopback_receivers_allowed(settings):
+    """The receiver below listens on 127.0.0.1, which webhooks refuse by default: allow it as an
+    operator allows an on-premises partner's network (test_webhook_ssrf.py tests the refusals)."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+
+
 def verify(secret: str, headers, body: bytes, tolerance: int = 300) -> dict:
     """What a partner's receiver does (docs/integration.md), written independently of sync/."""
     msg_id, timestamp = headers["webhook-id"], headers["webhook-timestamp"]
@@ -201,6 +208,7 @@ class TestDelivery:
             assert run_deliveries() == ["pending"]
         delivery = WebhookDelivery.objects.get()
         assert delivery.attempts == 1 and delivery.last_status_code == 503
+        assert delivery.last_error_category == "http_5xx"
         assert 20 <= (delivery.next_attempt_at - timezone.now()).total_seconds() <= 40
         assert callbacks  # the retry is scheduled with a countdown
         assert webhooks.deliver(delivery.pk) == "skipped"  # not due yet
@@ -227,7 +235,7 @@ class TestDelivery:
         assert results == ["pending", "pending", "cancelled"]
         subscription.refresh_from_db()
         assert not subscription.active and subscription.disabled_at
-        assert "3 deliveries in a row failed" in subscription.disabled_reason
+        assert subscription.disabled_reason == "3 deliveries in a row failed (last: http_5xx, HTTP 500)"
         notices = Notification.objects.filter(kind="webhook_disabled")
         assert [n.recipient for n in notices] == [sergeant]
         assert not WebhookDelivery.objects.filter(status="pending").exists()

@@ -22,7 +22,7 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-@page("auditor")
+@page(access.reviews_access)
 def access_log(request, actor):
     form = AccessLogSearchForm(request.GET or None)
     rows = AccessLog.objects.select_related("user", "partner", "client")
@@ -74,7 +74,7 @@ def access_log(request, actor):
     )
 
 
-@page("auditor")
+@page(access.reviews_access)
 def break_glass(request, actor):
     events = BreakGlassAccess.objects.select_related("case", "user", "partner")
     page_obj = Paginator(events, 50).get_page(request.GET.get("page"))

@@ -17,7 +17,14 @@ from cases import access, services
 from cases.models import CaseStatus, ConsentRecord, Share
 from casework import access as casework_access
 from casework import services as casework_services
-from core.errors import Conflict, DomainError, NotFound, PreconditionFailed, ValidationFailed
+from core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
 from partners.models import Partner
 from web import integrations
 from web.forms import (
@@ -43,7 +50,7 @@ PAGE_SIZE = 25
 REFERENCE = re.compile(r"^VRU-\d{4}-\d{6}$", re.IGNORECASE)
 
 
-@page("practitioner", "manager", "coordinator")
+@page(access.reads_case_content)
 def case_list(request, actor):
     form = CaseSearchForm(request.GET or None)
     q = form.cleaned_data["q"] if form.is_valid() else ""
@@ -77,7 +84,7 @@ def _case_context(actor, case) -> dict:
     return {
         "case": case,
         "person": case.subject,
-        "identifiers": list(case.subject.identifiers.all()),
+        "identifiers": access.identifiers_shown_to(actor, case.subject.identifiers.all()),
         "household": people[1:],
         "relationships": relationships,
         "break_glass": active_break_glass(actor, case),
@@ -99,7 +106,7 @@ def _case_context(actor, case) -> dict:
     }
 
 
-@page("practitioner", "manager", "coordinator")
+@page(access.reads_case_content)
 def case_detail(request, actor, case_id):
     case = access.case_get_for(actor, case_id)
     return render(request, "web/case_detail.html", _case_context(actor, case))
@@ -111,7 +118,7 @@ NOT_OPENABLE = (
 )
 
 
-@page("practitioner")
+@page(casework_access.can_break_glass)
 def case_emergency_access(request, actor):
     """Break-glass: a practitioner asks to see a case not shared with their organisation.
 
@@ -138,8 +145,18 @@ def case_emergency_access(request, actor):
         except Conflict:
             # They can already see it: nothing to open, nothing revealed.
             return redirect("web:case", case_id=case_id)
+        except Forbidden as exc:
+            form.add_error("reference", exc.message)
         except ValidationFailed as exc:
             form_error(form, exc)
+        if grant is not None and grant.opened_at is None:
+            messages.success(
+                request,
+                "You have used emergency access in the last 24 hours, so this request needs one "
+                "of your managers to approve it. They have been told; you will be notified when "
+                "they decide.",
+            )
+            return redirect("web:home")
         if grant is not None:
             until = timezone.localtime(grant.expires_at)
             messages.success(
@@ -155,7 +172,7 @@ def case_emergency_access(request, actor):
     )
 
 
-@page("practitioner", "manager")
+@page(access.writes_case_content)
 def case_voice(request, actor, case_id):
     case = access.case_get_for(actor, case_id, access.CHANGE, log_as="view")
     form = VoiceForm(
@@ -184,7 +201,7 @@ def case_voice(request, actor, case_id):
     return render(request, "web/case_voice.html", {"case": case, "form": form})
 
 
-@page("practitioner", "manager")
+@page(access.writes_case_content)
 def case_status(request, actor, case_id):
     case = access.case_get_for(actor, case_id, access.CHANGE, log_as="view")
     allowed = [(s, CaseStatus(s).label) for s in sorted(services.TRANSITIONS[case.status])]
@@ -217,7 +234,7 @@ def _share_candidates(case):
     )
 
 
-@page("practitioner", "manager")
+@page(access.writes_case_content)
 def case_share(request, actor, case_id):
     case = access.case_get_for(actor, case_id, access.SHARE, log_as="view")
     candidates = list(_share_candidates(case))
@@ -241,7 +258,7 @@ def case_share(request, actor, case_id):
     return render(request, "web/case_share.html", {"case": case, "form": form})
 
 
-@page("practitioner", "manager")
+@page(access.writes_case_content)
 def case_unshare(request, actor, case_id, partner_slug):
     case = access.case_get_for(actor, case_id, access.SHARE, log_as="view")
     share = (

@@ -23,8 +23,6 @@ from web.forms import (
 from web.integrations import users_on_case
 from web.pages import form_error, page
 
-WORKERS = ("practitioner", "manager")
-
 
 def _to_case(case, anchor: str):
     return redirect(reverse("web:case", args=[case.pk]) + f"#{anchor}")
@@ -37,7 +35,7 @@ def _contributing_case(actor, case_id, what: str):
     return case
 
 
-@page(*WORKERS)
+@page(case_access.writes_case_content)
 def entry_add(request, actor, case_id):
     case = _contributing_case(actor, case_id, "add_entry")
     users = list(users_on_case(case).exclude(pk=actor.user.pk))
@@ -67,7 +65,7 @@ def entry_add(request, actor, case_id):
     )
 
 
-@page(*WORKERS)
+@page(case_access.writes_case_content)
 def adversity_add(request, actor, case_id):
     case = _contributing_case(actor, case_id, "add_adversity")
     form = AdversityForm(request.POST or None)
@@ -94,7 +92,7 @@ def adversity_add(request, actor, case_id):
     )
 
 
-@page(*WORKERS)
+@page(case_access.writes_case_content)
 def adversity_share(request, actor, record_id):
     record = access.adversity_get_for(actor, record_id, log_as="view")
     case = record.case
@@ -136,7 +134,7 @@ def adversity_share(request, actor, record_id):
     )
 
 
-@page(*WORKERS)
+@page(case_access.writes_case_content)
 def action_add(request, actor, case_id):
     case = _contributing_case(actor, case_id, "add_action")
     users = list(users_on_case(case))
@@ -165,7 +163,7 @@ def action_add(request, actor, case_id):
     )
 
 
-@page(*WORKERS)
+@page(case_access.writes_case_content)
 def action_status(request, actor, action_id):
     """Mark an action done or cancelled (a POST from the case page)."""
     action = access.action_get_for(actor, action_id, log_as=None)
@@ -186,7 +184,7 @@ def action_status(request, actor, action_id):
     return _to_case(action.case, "actions")
 
 
-@page(*WORKERS)
+@page(case_access.writes_case_content)
 def referral_screen(request, actor, referral_id):
     referral = access.referral_get_for(actor, referral_id, log_as="view")
     case = referral.case
@@ -217,7 +215,7 @@ def referral_screen(request, actor, referral_id):
     )
 
 
-@page(*WORKERS)
+@page(case_access.writes_case_content)
 def entry_correct(request, actor, entry_id):
     """Correct a chronology entry. What it said before is kept and shown as its history."""
     entry = access.entry_get_for(actor, entry_id, log_as="view")
@@ -276,7 +274,7 @@ def _owner_choice(action) -> str:
     return f"partner:{action.owner_partner.slug}"
 
 
-@page(*WORKERS)
+@page(case_access.writes_case_content)
 def action_change(request, actor, action_id):
     """Reassign an action or move its due date, if nobody has changed it since it was read."""
     action = access.action_get_for(actor, action_id, log_as="view")

@@ -17,9 +17,9 @@ LIMIT = 20
 
 @page()
 def my_work(request, actor):
-    if actor.role == "auditor":
+    if access.reviews_access(actor):
         return redirect("web:access-log")
-    if actor.role == "admin":
+    if not access.reads_case_content(actor):
         return redirect("/admin/")
     cases = visible_cases(actor).exclude(status="closed").order_by("-updated_at")
     mine = list(cases.filter(lead_practitioner=actor.user)[:LIMIT])

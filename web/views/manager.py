@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from cases import access
 from cases.models import CaseStatus
 from casework import access as casework_access
 from casework import selectors as casework_selectors
+from casework import services as casework_services
 from casework.vocabularies import label
+from core.errors import DomainError
 from followups import selectors as followup_selectors
 from followups.kinds import SUPERVISION_CHECK_IN
 from followups.models import FollowUp
 from partners.models import Membership, TrainingRecord
-from web.pages import page
+from web.forms import BreakGlassDecisionForm
+from web.pages import form_error, page
 from web.selectors import visible_cases
 
 OPEN_FOLLOWUPS = (FollowUp.Status.PENDING, FollowUp.Status.NOTIFIED, FollowUp.Status.ESCALATED)
 
 
-@page("manager")
+@page(access.oversees_partner)
 def caseload(request, actor):
     cases = visible_cases(actor).filter(lead_partner=actor.partner)
     counts = dict(cases.order_by().values_list("status").annotate(n=Count("pk")))
@@ -46,7 +50,7 @@ def caseload(request, actor):
     )
 
 
-@page("manager")
+@page(access.oversees_partner)
 def staff(request, actor):
     members = list(
         Membership.objects.filter(partner=actor.partner, user__is_active=True)
@@ -82,7 +86,7 @@ def staff(request, actor):
     return render(request, "web/manager_staff.html", {"rows": rows})
 
 
-@page("manager")
+@page(access.oversees_partner)
 def screening_queue(request, actor):
     """Referrals on cases the partner leads that still wait for joint screening, soonest first."""
     referrals = list(
@@ -102,3 +106,32 @@ def screening_queue(request, actor):
         "web/manager_screening.html",
         {"referrals": referrals, "now": timezone.now()},
     )
+
+
+@page(casework_access.can_approve_break_glass)
+def break_glass_requests(request, actor):
+    """Second break-glass requests within 24 hours from the manager's own staff, to approve or
+    refuse. Only the case reference and the reason are shown: the case stays closed until then."""
+    form = BreakGlassDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            grant = casework_services.break_glass_decide(
+                actor=actor,
+                request_id=form.cleaned_data["request"],
+                decision=form.cleaned_data["decision"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            done = "approved" if grant.opened_at else "refused"
+            messages.success(
+                request, f"Request {done}. {grant.user.get_full_name()} has been told."
+            )
+            return redirect("web:break-glass-requests")
+    pending = list(
+        casework_access.break_glass_requests_for_approval(actor)
+        .select_related("user", "case")
+        .order_by("requested_at")
+    )
+    return render(request, "web/manager_break_glass.html", {"pending": pending, "form": form})

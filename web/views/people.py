@@ -17,8 +17,6 @@ from web.forms import ConsentForm, HouseholdMemberForm, PersonDetailsForm, Relat
 from web.pages import form_error, page
 from web.selectors import case_people
 
-WORKERS = ("practitioner", "manager")
-
 
 def _to_case(case, anchor: str):
     return redirect(reverse("web:case", args=[case.pk]) + f"#{anchor}")
@@ -45,7 +43,7 @@ STALE = (
 )
 
 
-@page(*WORKERS)
+@page(access.writes_case_content)
 def person_edit(request, actor, case_id, person_id):
     case = _working_case(actor, case_id, "update_person")
     person = _person_on_case(actor, case, person_id)
@@ -85,7 +83,7 @@ def person_edit(request, actor, case_id, person_id):
     )
 
 
-@page(*WORKERS)
+@page(access.writes_case_content)
 def household_add(request, actor, case_id):
     """A new household member, with how they are related to the person the case is about."""
     case = _working_case(actor, case_id, "add_household", access.CHANGE)
@@ -115,7 +113,7 @@ def household_add(request, actor, case_id):
     )
 
 
-@page(*WORKERS)
+@page(access.writes_case_content)
 def relationship_add(request, actor, case_id):
     case = _working_case(actor, case_id, "relate")
     people = case_people(actor, case)
@@ -140,7 +138,7 @@ def relationship_add(request, actor, case_id):
     )
 
 
-@page(*WORKERS)
+@page(access.writes_case_content)
 def consent_add(request, actor, case_id):
     case = _working_case(actor, case_id, "record_consent")
     people = case_people(actor, case)

@@ -19,7 +19,6 @@ from web.forms import MilestoneForm, SessionForm, _radio
 from web.intake_forms import code_label, details_from, error_field, intake_form_class
 from web.pages import form_error, page
 
-WORKERS = ("practitioner", "manager")
 BOARD_COLUMNS = [s for s in EnrolmentStatus if s in OPEN]
 
 
@@ -34,7 +33,7 @@ def _eligibility_lines(eligibility: dict) -> list[dict]:
     ]
 
 
-@page(*WORKERS)
+@page(case_access.writes_case_content)
 def case_programmes(request, actor, case_id):
     """Choose a programme to refer the person to."""
     case = case_access.case_get_for(actor, case_id, log_as="view")
@@ -43,7 +42,7 @@ def case_programmes(request, actor, case_id):
     return render(request, "web/programmes/choose.html", {"case": case, "programmes": programmes})
 
 
-@page(*WORKERS)
+@page(case_access.writes_case_content)
 def case_refer(request, actor, case_id, slug):
     case = case_access.case_get_for(actor, case_id, log_as="view")
     casework_access.check_contributor(actor, case, what="refer_programme")
@@ -72,7 +71,7 @@ def case_refer(request, actor, case_id, slug):
     )
 
 
-@page("coordinator", "manager", "practitioner")
+@page(access.uses_programmes)
 def programme_list(request, actor):
     programmes = list(selectors.programme_list(actor=actor))
     for p in programmes:
@@ -80,7 +79,7 @@ def programme_list(request, actor):
     return render(request, "web/programmes/list.html", {"programmes": programmes})
 
 
-@page("coordinator", "manager", "practitioner")
+@page(access.uses_programmes)
 def intake_board(request, actor, slug):
     programme = access.programme_for_intake(actor, slug)
     programme = selectors.programme_detail(actor=actor, slug=slug)
@@ -107,7 +106,7 @@ def intake_board(request, actor, slug):
 
 
 @require_POST
-@page("coordinator", "manager", "practitioner")
+@page(access.uses_programmes)
 def offer_next(request, actor, slug):
     programme = access.programme_for_intake(actor, slug, action="offer_next")
     try:
@@ -253,7 +252,7 @@ def _enrolment_page(request, actor, enrolment, *, form=None, session_form=None,
     )
 
 
-@page("coordinator", "manager", "practitioner")
+@page(access.uses_programmes)
 def enrolment_detail(request, actor, enrolment_id):
     enrolment = access.enrolment_get_for(actor, enrolment_id)
     programme = enrolment.programme
@@ -311,7 +310,7 @@ def _coordinated_enrolment(actor, enrolment_id, what: str):
 
 
 @require_POST
-@page("coordinator", "manager", "practitioner")
+@page(access.uses_programmes)
 def session_add(request, actor, enrolment_id):
     enrolment = _coordinated_enrolment(actor, enrolment_id, "add_session")
     form = _session_form(enrolment, request.POST)
@@ -331,7 +330,7 @@ def session_add(request, actor, enrolment_id):
 
 
 @require_POST
-@page("coordinator", "manager", "practitioner")
+@page(access.uses_programmes)
 def milestone_add(request, actor, enrolment_id):
     enrolment = _coordinated_enrolment(actor, enrolment_id, "add_milestone")
     form = _milestone_form(enrolment, request.POST)

@@ -42,7 +42,7 @@ def _saved(request, intake):
     return redirect("web:case", case_id=referral.case_id)
 
 
-@page("practitioner", "manager")
+@page(access.writes_case_content)
 def referral_new(request, actor):
     form = CaseworkReferralForm(request.POST or None)
     context: dict = {"form": form}
@@ -79,7 +79,7 @@ def referral_new(request, actor):
     return render(request, "web/referral_new.html", context)
 
 
-@page("practitioner", "manager")
+@page(access.writes_case_content)
 def referral_for_person(request, actor, person_id):
     """A new referral about someone already recorded: nothing about them is asked again."""
     person = access.person_get_for(actor, person_id)
