@@ -11,16 +11,22 @@ class AppendOnlyError(Exception):
     pass
 
 
-class AccessLogQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
+    """For records that are only ever added to (the access log, programme configuration changes)."""
+
     def update(self, **kwargs):
-        raise AppendOnlyError("The access log is append-only.")
+        raise AppendOnlyError(f"{self.model._meta.verbose_name} is append-only.")
 
     def delete(self):
-        raise AppendOnlyError("The access log is append-only.")
+        raise AppendOnlyError(f"{self.model._meta.verbose_name} is append-only.")
 
     # bulk_update goes through update(); keep it closed too.
     def bulk_update(self, *args, **kwargs):
-        raise AppendOnlyError("The access log is append-only.")
+        raise AppendOnlyError(f"{self.model._meta.verbose_name} is append-only.")
+
+
+class AccessLogQuerySet(AppendOnlyQuerySet):
+    pass
 
 
 class Channel(models.TextChoices):

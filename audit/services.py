@@ -1,7 +1,15 @@
-"""Writing the access log. Called inside the same transaction as the read or write it records."""
+"""Writing the access log. Called inside the same transaction as the read or write it records.
+
+A row says who, acting for which partner, did what to which record (kind and id), through which
+channel, why they could, when, and whether it was allowed: never what the record says. `detail`
+holds only ids and enums that are not content (which fields changed, which partner a case was
+shared with, under which lawful basis); anything else is dropped before it is written, so a call
+site cannot put an adversity code, a status, a reason or a name into the log by mistake.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -9,6 +17,35 @@ from django.db import connections, router
 from django.utils import timezone
 
 from audit.models import AccessLog
+
+logger = logging.getLogger(__name__)
+
+# The only keys `detail` may carry. Each holds ids, field names, counts or governance enums.
+DETAIL_KEYS = frozenset(
+    {
+        "fields",  # names of the fields changed, never their values
+        "details",  # names of the intake fields given
+        "partner",  # a partner's slug (shares, adversity shares)
+        "participants",  # partners' slugs
+        "agreement",  # a data sharing agreement's id
+        "lawful_basis",  # the basis a share relies on (a governance enum, not about the person)
+        "grant",  # a break-glass grant's id
+        "expires_at",
+        "key_worker",  # a user id
+        "case_opened",  # whether intake opened a new case
+        "subject_found_by",  # how intake found the subject: given, identifier, new person
+        "count",
+        "months",
+        "format",
+        # an auditor's search: which ids and dates were searched for
+        "case",
+        "person",
+        "user",
+        "date_from",
+        "date_to",
+        "refused_only",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +75,7 @@ def access_record(
 ) -> None:
     """Append one row per record touched, in one INSERT whatever the number of records."""
     now = timezone.now()
+    detail = _ids_only(action, detail)
     user_id = actor.user.pk if actor.user else None
     client_id = actor.client.pk if actor.client else None
     rows = [
@@ -55,12 +93,20 @@ def access_record(
             a.case_id,
             a.person_id,
             a.justification[:500],
-            detail or {},
+            detail,
         )
         for a in accesses
     ]
     if rows:
         _insert(rows)
+
+
+def _ids_only(action: str, detail: dict | None) -> dict:
+    dropped = sorted(set(detail or {}) - DETAIL_KEYS)
+    if dropped:
+        # A programming error, not the caller's: keep the row, never the content.
+        logger.warning("access log: %s detail keys not kept (content?): %s", action, dropped)
+    return {k: v for k, v in (detail or {}).items() if k in DETAIL_KEYS}
 
 
 def _insert(rows: list[tuple]) -> None:

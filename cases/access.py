@@ -19,11 +19,19 @@ from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 from django.utils import timezone
 
+from audit.models import AccessLog
 from audit.services import Access, access_record, access_refused
-from cases.models import Case, CaseGroupObjectPermission, CaseUserObjectPermission, Person, Share
+from cases.models import (
+    BreakGlassAccess,
+    Case,
+    CaseGroupObjectPermission,
+    CaseUserObjectPermission,
+    Person,
+    Share,
+)
 from core.errors import Forbidden, NotFound
 from partners.actor import Actor
-from partners.models import Partner, Role
+from partners.models import Partner, Role, Sector
 
 VIEW = "view_case"
 CHANGE = "change_case"
@@ -329,15 +337,84 @@ def identifiers_shown_to(actor: Actor | None, identifiers) -> list:
     return [i for i in identifiers if i.issuer_id is None or i.issuer_id == partner_id]
 
 
-def can_read_access_log(actor: Actor, case: Case) -> bool:
-    """The lead partner's managers and the partnership's auditors."""
-    if actor.role == Role.AUDITOR:
+# The access log. A row says who did what to which record, when, why they could and whether it was
+# allowed; never what the record says. Who reads which rows:
+# - the lead partner's managers and auditors: every row about a case their partner leads;
+# - the partnership's information-governance auditors (auditors of the VRU itself): every row;
+# - any other auditor: rows about their own partner's users (and client systems), wherever those
+#   went, and rows about cases their partner leads.
+# Auditors never read case content, so reading a case's log never opens the case.
+
+
+def is_partnership_auditor(actor: Actor) -> bool:
+    """An auditor of the VRU (sector `vru`): the partnership-wide information governance role."""
+    return actor.role == Role.AUDITOR and actor.partner.sector == Sector.VRU
+
+
+def case_log_condition(case: Case) -> Q:
+    """A case's access-log rows: those about it, and refused attempts at it (which carry only the
+    id that was asked for, since a refusal must not depend on the case existing)."""
+    return Q(case_id=case.pk) | Q(object_type="case", object_id=str(case.pk))
+
+
+def _reads_whole_case_log(actor: Actor, case: Case) -> bool:
+    if is_partnership_auditor(actor):
         return True
-    return actor.role == Role.MANAGER and case.lead_partner_id == actor.partner.pk
+    return actor.role in (Role.MANAGER, Role.AUDITOR) and case.lead_partner_id == actor.partner.pk
+
+
+def case_access_log_rows(actor: Actor, case: Case) -> QuerySet[AccessLog]:
+    """The rows of a case's access log this actor may read (case_for_access_log decides first
+    whether they may open it at all)."""
+    rows = AccessLog.objects.filter(case_log_condition(case))
+    if _reads_whole_case_log(actor, case):
+        return rows
+    if actor.role == Role.AUDITOR:
+        return rows.filter(partner_id=actor.partner.pk)
+    return rows.none()
+
+
+def can_read_access_log(actor: Actor, case: Case) -> bool:
+    """The lead partner's managers and auditors, and the partnership's auditors, read a case's
+    whole log. Another partner's auditor reads the rows about their own partner's staff on it,
+    once those staff (not auditors: reading the log is not a reason to read it) have worked it."""
+    if _reads_whole_case_log(actor, case):
+        return True
+    if actor.role != Role.AUDITOR:
+        return False
+    return (
+        AccessLog.objects.filter(case_id=case.pk, partner_id=actor.partner.pk, allowed=True)
+        .exclude(role=Role.AUDITOR)
+        .exists()
+    )
+
+
+def access_log_visible_to(actor: Actor) -> QuerySet[AccessLog]:
+    """Every search of the access log starts here: all rows for the partnership's auditors;
+    for another partner's auditor, rows about their own partner's users and about cases their
+    partner leads; nothing for anyone else (managers read one case's log at a time)."""
+    if actor.role != Role.AUDITOR:
+        return AccessLog.objects.none()
+    if is_partnership_auditor(actor):
+        return AccessLog.objects.all()
+    led = Case.objects.filter(lead_partner_id=actor.partner.pk).values("pk")
+    return AccessLog.objects.filter(Q(partner_id=actor.partner.pk) | Q(case_id__in=led))
+
+
+def break_glass_visible_to(actor: Actor) -> QuerySet[BreakGlassAccess]:
+    """Break-glass events, for auditors, with the same scope as the access log."""
+    if actor.role != Role.AUDITOR:
+        return BreakGlassAccess.objects.none()
+    if is_partnership_auditor(actor):
+        return BreakGlassAccess.objects.all()
+    return BreakGlassAccess.objects.filter(
+        Q(partner_id=actor.partner.pk) | Q(case__lead_partner_id=actor.partner.pk)
+    )
 
 
 def case_for_access_log(actor: Actor, case_id: UUID | str) -> Case:
-    """Auditors reach a case's access log without seeing its content."""
+    """The case whose access log the actor asks for, if they may read (some of) it; never its
+    content. A case they may not read the log of is 404 (403 only when they can see the case)."""
     case = Case.objects.filter(pk=case_id).first()
     if case is None or not can_read_access_log(actor, case):
         access_refused(

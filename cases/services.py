@@ -442,8 +442,7 @@ def case_transition(
                 justification="lead partner",
             )
         ],
-        detail={"to": to, "reason": reason[:200]},
-    )
+    )  # status and reason are in the case history; the access log keeps no content
     return locked
 
 

@@ -1,10 +1,13 @@
 """Administrators run the system; they do not read case content (cases.access). So the admin shows
-case-work metadata only (dates, codes, statuses, partners) and nothing can be edited here: every
-change goes through the services, which check access and write the access log."""
+referral metadata only (dates, channel, urgency, partners) and nothing can be edited here: every
+change goes through the services, which check access and write the access log.
+
+Chronology entries, adversity records, screenings and actions are not in the admin at all: their
+text (an action's title is its name everywhere in the admin) is case content."""
 
 from django.contrib import admin
 
-from casework.models import Action, Referral
+from casework.models import Referral
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -26,10 +29,3 @@ class ReferralAdmin(ReadOnlyAdmin):
     list_filter = ["urgency", "channel", "source_partner"]
     fields = list_display
     date_hierarchy = "received_at"
-
-
-@admin.register(Action)
-class ActionAdmin(ReadOnlyAdmin):
-    list_display = ["id", "case", "owner_partner", "status", "due_date", "updated_at"]
-    list_filter = ["status", "owner_partner"]
-    fields = list_display

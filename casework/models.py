@@ -97,6 +97,19 @@ class EntryAmendment(models.Model):
     )
     partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
     amended_at = models.DateTimeField(default=timezone.now)
+    # Who could see the version this amendment replaced: an amendment shows that version (and the
+    # one it became), so it is shown only to those who could see both (casework.access
+    # amendments_visible_to). Widening an entry never widens its history.
+    previous_visibility = models.CharField(max_length=10, choices=EntryVisibility.choices)
+    previous_partner = models.ForeignKey(
+        "partners.Partner",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The entry's partner when the replaced version was current.",
+    )
+    previous_named_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["entry", "version"]

@@ -255,7 +255,7 @@ def entry_amend(
                 justification="author's partner",
             )
         ],
-        detail={"fields": sorted(changes), "reason": reason[:200]},
+        detail={"fields": sorted(changes)},  # the reason is kept with the amendment
     )  # fmt: skip
     new_named = [u for u in named if u.pk not in {o.pk for o in old_named} and u != actor.user]
     _notify_named(entry, new_named)
@@ -319,7 +319,6 @@ def adversity_create(
                 justification="recording partner",
             )
         ],
-        detail={"code": code, "sensitive": sensitive},
     )  # fmt: skip
     return record
 
@@ -695,7 +694,7 @@ def referral_create(
                 justification="referral sent by this partner",
             )
         ],
-        detail={"case_opened": opened, "subject_found_by": found_by, "urgency": urgency},
+        detail={"case_opened": opened, "subject_found_by": found_by},
     )  # fmt: skip
     return Intake(referral, found_by, opened, matches, hidden, withheld)
 
@@ -773,7 +772,7 @@ def referral_screen(
                 justification=access.justification(actor, _with_basis(locked, actor)),
             )
         ],
-        detail={"outcome": outcome, "participants": sorted(p.slug for p in participants)},
+        detail={"participants": sorted(p.slug for p in participants)},
     )  # fmt: skip
     return screening
 

@@ -18,8 +18,8 @@ from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 from core.api.errors import error_body
+from core.text import NUL, contains_unstorable_text
 
-NUL = "\x00"
 # A JSON escape that decodes to NUL or to half of a surrogate pair; only then is the body parsed
 # here (a literal NUL byte is already invalid JSON, refused by the parser).
 _SUSPECT_JSON = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
@@ -28,34 +28,6 @@ MESSAGE = (
     "The request contains a character that cannot be stored: a NUL character (U+0000), or in "
     "JSON half of a UTF-16 surrogate pair. Remove it and send the request again."
 )
-
-
-def _bad_text(value: str) -> bool:
-    if NUL in value:
-        return True
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate, e.g. "\ud800" in JSON
-        return True
-    return False
-
-
-def _json_has_bad_text(data) -> bool:
-    """Any key or string value, at any depth, that cannot be stored as text."""
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if _bad_text(item):
-                return True
-        elif isinstance(item, dict):
-            for key, value in item.items():
-                if _bad_text(key):
-                    return True
-                stack.append(value)
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
 
 
 def _where_bad(request) -> str | None:
@@ -86,7 +58,7 @@ def _where_bad(request) -> str | None:
                 data = json.loads(body)
             except (ValueError, RecursionError):
                 return None  # not JSON: the parser answers 400 with its own message
-            if _json_has_bad_text(data):
+            if contains_unstorable_text(data):
                 return "body"
     return None
 

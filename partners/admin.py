@@ -1,10 +1,20 @@
+"""Provisioning: partners, staff accounts and their memberships, API clients and tokens.
+
+Nobody changes their own membership here (the form refuses it, and so does the service every
+membership change goes through); every change is logged and the partners' managers are told.
+"""
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 
+from core.errors import DomainError
 from partners import services
 from partners.models import (
     ApiClient,
     Membership,
+    MembershipChange,
     Partner,
     PersonalToken,
     PractitionerProfile,
@@ -28,9 +38,30 @@ class PartnerAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+OWN_MEMBERSHIP_ERROR = (
+    "You cannot change your own role or partner. Ask another administrator to do it."
+)
+
+
+class MembershipFormSet(forms.BaseInlineFormSet):
+    editor = None  # the signed-in administrator, set by MembershipInline.get_formset
+
+    def clean(self):
+        super().clean()
+        own = self.editor is not None and self.instance.pk == self.editor.pk
+        if own and any(form.has_changed() for form in self.forms):
+            raise forms.ValidationError(OWN_MEMBERSHIP_ERROR)
+
+
 class MembershipInline(admin.StackedInline):
     model = Membership
+    formset = MembershipFormSet
     can_delete = False
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.editor = request.user
+        return formset
 
 
 class ProfileInline(admin.StackedInline):
@@ -68,17 +99,29 @@ class UserAdmin(BaseUserAdmin):
         if change and "is_active" in form.changed_data and not obj.is_active:
             services.user_disable(user=obj)
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        user = form.instance
-        membership = Membership.objects.filter(user=user).select_related("partner").first()
-        # Group membership follows the one partner membership.
-        partner_groups = user.groups.filter(partner__isnull=False)
-        if membership:
-            user.groups.remove(*partner_groups.exclude(pk=membership.partner.group_id))
-            user.groups.add(membership.partner.group)
-        else:
-            user.groups.remove(*partner_groups)
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_staff", "is_superuser"]  # only a superuser makes administrators
+        return fields
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        # Not formset.save(): the service refuses your own membership, logs the change, tells the
+        # managers and moves the user's partner group. commit=False still fills in what the admin's
+        # change message reads (new_objects, changed_objects).
+        for membership in formset.save(commit=False):
+            try:
+                services.membership_change(
+                    user=form.instance,
+                    partner=membership.partner,
+                    role=membership.role,
+                    changed_by=request.user,
+                    channel="admin",
+                )
+            except DomainError as exc:
+                raise PermissionDenied(exc.message) from exc
 
     @admin.action(description="Disable the selected accounts (ends their sessions and tokens)")
     def disable_accounts(self, request, queryset):
@@ -124,3 +167,25 @@ class PersonalTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         for token in queryset:
             services.personal_token_revoke(token=token)
+
+
+@admin.register(MembershipChange)
+class MembershipChangeAdmin(admin.ModelAdmin):
+    """The membership change log: read-only, like the table (append-only)."""
+
+    list_display = [
+        "at", "user", "old_partner", "old_role", "new_partner", "new_role", "changed_by", "channel",
+    ]  # fmt: skip
+    list_filter = ["channel", "new_role", "new_partner"]
+    search_fields = ["user__email", "changed_by__email"]
+    list_select_related = ["user", "old_partner", "new_partner", "changed_by"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -8,6 +8,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group,
 from django.db import models
 from django.utils import timezone
 
+from audit.models import AppendOnlyError
+
 
 class Sector(models.TextChoices):
     POLICE = "police", "Police"
@@ -207,3 +209,55 @@ class PersonalToken(models.Model):
     @property
     def usable(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now() and self.user.is_active
+
+
+class MembershipChangeQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("The membership change log is append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("The membership change log is append-only.")
+
+    # bulk_update goes through update(); keep it closed too.
+    def bulk_update(self, *args, **kwargs):
+        raise AppendOnlyError("The membership change log is append-only.")
+
+
+class MembershipChange(models.Model):
+    """Every membership created or changed (partner, role): who did it, to whom, from what, to what.
+
+    Append-only like the access log: the model and its queryset refuse updates and deletes, and on
+    PostgreSQL a trigger refuses them too (migration 0002).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Empty for changes made at the command line (manage.py add_user, seed_demo).
+    changed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="membership_changes")
+    old_partner = models.ForeignKey(
+        Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    old_role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    new_partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    new_role = models.CharField(max_length=20, choices=Role.choices)
+    channel = models.CharField(max_length=20)  # admin, command, ...
+
+    objects = MembershipChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["user", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} membership of {self.user_id} changed"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("The membership change log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("The membership change log is append-only.")

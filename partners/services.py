@@ -15,10 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from partners.models import (
     ApiClient,
     Membership,
+    MembershipChange,
     Partner,
     PersonalToken,
     PractitionerProfile,
@@ -57,13 +58,32 @@ def partner_create(*, slug: str, name: str, sector: str) -> Partner:
     return Partner.objects.create(slug=slug, name=name.strip(), sector=sector, group=group)
 
 
-@transaction.atomic
-def user_create(
-    *, partner: Partner, role: str, email: str, password: str | None = None, full_name: str = ""
-) -> User:
-    """One membership per user; the user joins the partner's group."""
+def _check_role(role: str) -> None:
     if role not in Role.values:
         raise ValidationFailed(f"'{role}' is not a role; use one of: {', '.join(Role.values)}.")
+
+
+def _refuse_own_membership(*, user: User, changed_by: User | None) -> None:
+    if changed_by is not None and changed_by.pk == user.pk:
+        raise Forbidden(
+            "You cannot change your own role or partner. Ask another administrator to do it.",
+            code="own_membership",
+        )
+
+
+@transaction.atomic
+def user_create(
+    *,
+    partner: Partner,
+    role: str,
+    email: str,
+    password: str | None = None,
+    full_name: str = "",
+    channel: str = "command",
+) -> User:
+    """One membership per user; the user joins the partner's group. The membership is appended to
+    the membership change log (with no `changed_by`: this is the command-line path)."""
+    _check_role(role)
     email = email.strip().lower()
     try:
         validate_email(email)
@@ -86,7 +106,74 @@ def user_create(
     Membership.objects.create(user=user, partner=partner, role=role)
     PractitionerProfile.objects.create(user=user)
     user.groups.add(partner.group)
+    MembershipChange.objects.create(user=user, new_partner=partner, new_role=role, channel=channel)
     return user
+
+
+@transaction.atomic
+def membership_change(
+    *, user: User, partner: Partner, role: str, changed_by: User | None, channel: str
+) -> Membership:
+    """Set a user's one membership (partner and role), creating it if there is none.
+
+    Nobody changes their own partner or role, whatever the channel (403): an administrator could
+    otherwise make themselves a manager somewhere and read that partner's cases. Every change is
+    appended to the membership change log in the same transaction, and the managers of the old and
+    the new partner are told. Group membership follows the partner; the Django admin flags follow
+    the admin role when the role moves to or from it.
+    """
+    _check_role(role)
+    _refuse_own_membership(user=user, changed_by=changed_by)
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one change at a time
+    membership = Membership.objects.filter(user=user).select_related("partner").first()
+    old_partner = membership.partner if membership else None
+    old_role = membership.role if membership else ""
+    if old_partner == partner and old_role == role:
+        return membership
+    if membership is None:
+        membership = Membership.objects.create(user=user, partner=partner, role=role)
+    else:
+        Membership.objects.filter(pk=membership.pk).update(partner=partner, role=role)
+        membership.partner, membership.role = partner, role
+    if old_partner != partner:
+        user.groups.remove(*user.groups.filter(partner__isnull=False).exclude(pk=partner.group_id))
+        user.groups.add(partner.group)
+    if (old_role == Role.ADMIN) != (role == Role.ADMIN):
+        admin = role == Role.ADMIN
+        User.objects.filter(pk=user.pk).update(is_staff=admin, is_superuser=admin)
+        user.is_staff = user.is_superuser = admin
+    change = MembershipChange.objects.create(
+        changed_by=changed_by,
+        user=user,
+        old_partner=old_partner,
+        old_role=old_role,
+        new_partner=partner,
+        new_role=role,
+        channel=channel,
+    )
+    _notify_membership_change(change)
+    return membership
+
+
+MEMBERSHIP_CHANGE_TITLE = "A staff account's role or partner was changed"
+
+
+def _notify_membership_change(change: MembershipChange) -> None:
+    """The managers of the partners involved hear of it. The title names nobody (it is emailed);
+    the link is their staff page."""
+    from followups.services import notify
+
+    partners = {change.new_partner_id, change.old_partner_id} - {None}
+    managers = User.objects.filter(
+        is_active=True, membership__partner_id__in=partners, membership__role=Role.MANAGER
+    )
+    notify(
+        recipients=managers,
+        kind="membership_changed",
+        title=MEMBERSHIP_CHANGE_TITLE,
+        link="/manager/staff/",
+        dedupe_key=f"membership-change:{change.pk}",
+    )
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ from audit.services import Access, access_record, access_refused
 from cases.access import (
     can_contribute,
     cases_visible_to,
-    check_contribute,
+    partner_on_case,
     reads_case_content,
 )
 from core.errors import Forbidden, NotFound
@@ -174,12 +174,21 @@ def _refuse(actor: Actor, enrolment: Enrolment, action: str, reason: str, messag
 
 
 def can_refer(actor: Actor, case) -> bool:
-    """Referring into a programme is casework: the case's working partners (not break-glass)."""
-    return can_contribute(actor, case)
+    """Referring a case into a programme: practitioners, managers, coordinators and systems of a
+    partner working the case (lead or live share; break-glass access is read-only)."""
+    return reads_case_content(actor) and partner_on_case(actor, case)
 
 
 def check_can_refer(actor: Actor, case) -> None:
-    check_contribute(actor, case, what="refer_programme")
+    if not can_refer(actor, case):
+        access_refused(
+            actor=actor, action="refer_programme", object_type="case", object_id=case.pk,
+            reason="not allowed",
+        )  # fmt: skip
+        raise Forbidden(
+            "Only partners working this case can refer it to a programme; break-glass access is "
+            "read-only."
+        )
 
 
 def can_transition(actor: Actor, enrolment: Enrolment, to: str) -> bool:

@@ -18,20 +18,31 @@ followup_schedule (a list)::
 
 milestones, outcomes, session_kinds: lists of {"code", "label"}.
 
-intake_schema: any JSON Schema (draft 2020-12) for an object.
+intake_schema: a JSON Schema (draft 2020-12) for an object, valid against the metaschema. It is
+self-contained: `$ref` only to a JSON pointer into the same schema ("#" or "#/$defs/..."), which must
+resolve, and never in a loop that does not move into the data (which would never finish). No
+`$id`, anchors or dynamic references, and `$schema` only at the top, naming draft 2020-12. Nothing
+is ever fetched from elsewhere: a remote `$ref` would make the server fetch a URL on each referral.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import unquote
 
+import referencing
+import referencing.exceptions
 from django.utils.dateparse import parse_datetime
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
-from core.errors import ValidationFailed
+from core.errors import Conflict, ValidationFailed
+from core.text import contains_unstorable_text
+
+logger = logging.getLogger(__name__)
 
 _PERIOD = {
     "type": "object",
@@ -163,14 +174,184 @@ def _messages(errors) -> dict[str, list[str]]:
     return fields
 
 
+# Intake schemas: which keywords hold subschemas. "Same instance" ones apply their subschemas to the
+# value being validated itself; following only those round a `$ref` loop never ends.
+_SAME_INSTANCE = {"allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependentSchemas"}
+_ONE_SUBSCHEMA = {
+    "not", "if", "then", "else", "items", "additionalItems", "contains", "additionalProperties",
+    "propertyNames", "unevaluatedItems", "unevaluatedProperties", "contentSchema",
+}  # fmt: skip
+_SUBSCHEMA_LIST = {"allOf", "anyOf", "oneOf", "prefixItems"}
+_SUBSCHEMA_MAP = {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
+_NOT_ALLOWED = (
+    "$id",
+    "$anchor",
+    "$dynamicRef",
+    "$dynamicAnchor",
+    "$recursiveRef",
+    "$recursiveAnchor",
+)
+_DRAFT_2020_12 = (
+    "https://json-schema.org/draft/2020-12/schema",
+    "https://json-schema.org/draft/2020-12/schema#",
+)
+# Referral validation never fetches anything: an unknown reference is an error, not a download
+# (jsonschema's default registry would still fetch a remote `$ref` with urlopen).
+_NO_RETRIEVAL = referencing.Registry()
+
+
+def _subschemas(schema: dict, pointer: tuple) -> list[tuple[tuple, Any, bool]]:
+    """(pointer, subschema, applies to the same instance) for each subschema of `schema`."""
+    found = []
+    for keyword, value in schema.items():
+        same = keyword in _SAME_INSTANCE
+        if keyword in _ONE_SUBSCHEMA:
+            found.append(((*pointer, keyword), value, same))
+        elif keyword in _SUBSCHEMA_LIST and isinstance(value, list):
+            found.extend(((*pointer, keyword, i), v, same) for i, v in enumerate(value))
+        elif keyword in _SUBSCHEMA_MAP and isinstance(value, dict):
+            # $defs are not applied at all until referenced; they are checked for what they hold.
+            found.extend(((*pointer, keyword, k), v, same) for k, v in value.items())
+    return found
+
+
+def _resolve(root: dict, ref: str) -> tuple[tuple, Any] | None:
+    """A local `$ref` ("#" or "#/a/b") → (pointer, target schema), or None if it goes nowhere."""
+    if ref == "#":
+        return (), root
+    if not ref.startswith("#/"):
+        return None
+    pointer: list = []
+    target: Any = root
+    for raw in ref[2:].split("/"):
+        token = unquote(raw).replace("~1", "/").replace("~0", "~")
+        if isinstance(target, dict) and token in target:
+            target = target[token]
+            pointer.append(token)
+        elif isinstance(target, list) and token.isdigit() and int(token) < len(target):
+            target = target[int(token)]
+            pointer.append(int(token))
+        else:
+            return None
+    if not isinstance(target, dict | bool):
+        return None
+    return tuple(pointer), target
+
+
+def _path(pointer: tuple) -> str:
+    return ".".join(["intake_schema", *(str(t) for t in pointer)])
+
+
+def intake_schema_errors(schema: dict) -> dict[str, list[str]]:
+    """What makes a (metaschema-valid) intake schema unusable: a reference that is remote, goes
+    nowhere or loops without moving into the data; identifiers and anchors that change how
+    references resolve. {"intake_schema.<path>": [message]}."""
+    fields: dict[str, list[str]] = {}
+    same_instance: dict[tuple, list[tuple]] = {}  # pointer → pointers applied to the same value
+    seen: set[tuple] = set()
+    stack: list[tuple[tuple, Any]] = [((), schema)]
+    while stack:
+        pointer, node = stack.pop()
+        if pointer in seen or not isinstance(node, dict):
+            continue
+        seen.add(pointer)
+        edges = same_instance.setdefault(pointer, [])
+        for keyword in _NOT_ALLOWED:
+            if keyword in node:
+                fields.setdefault(_path(pointer), []).append(
+                    f"{keyword} is not supported in an intake schema."
+                )
+        if "$schema" in node and (pointer or node["$schema"] not in _DRAFT_2020_12):
+            fields.setdefault(_path(pointer), []).append(
+                f"$schema may only be {_DRAFT_2020_12[0]}, at the top of the schema."
+            )
+        if "$ref" in node:
+            ref = node["$ref"]
+            resolved = _resolve(schema, ref)
+            if resolved is None:
+                why = (
+                    "must point into this schema, such as '#/$defs/address'"
+                    if not ref.startswith("#")
+                    else "does not point at a schema in this intake schema"
+                )
+                fields.setdefault(_path((*pointer, "$ref")), []).append(f"'{ref}' {why}.")
+            else:
+                edges.append(resolved[0])
+                stack.append(resolved)
+        for sub_pointer, sub, same in _subschemas(node, pointer):
+            if same:
+                edges.append(sub_pointer)
+            if sub_pointer[-2:-1] == ("properties",) and not isinstance(sub, dict):
+                # The web intake form is built from each property's description.
+                fields.setdefault(_path(sub_pointer), []).append(
+                    "Describe each property with a schema object, not true or false."
+                )
+            stack.append((sub_pointer, sub))
+    if not fields:
+        loop = _loop(same_instance)
+        if loop is not None:
+            fields[_path(loop)] = [
+                "This $ref leads back to itself without moving into the data, so validating "
+                "against it would never finish."
+            ]
+    return fields
+
+
+def _loop(edges: dict[tuple, list[tuple]]) -> tuple | None:
+    """A pointer on a cycle of same-instance edges, if there is one (iterative depth-first)."""
+    done: set[tuple] = set()
+    for start in edges:
+        if start in done:
+            continue
+        on_path = {start}
+        path = [(start, iter(edges.get(start, ())))]
+        while path:
+            node, children = path[-1]
+            child = next(children, None)
+            if child is None:
+                path.pop()
+                on_path.discard(node)
+                done.add(node)
+            elif child in on_path:
+                return child
+            elif child not in done:
+                on_path.add(child)
+                path.append((child, iter(edges.get(child, ()))))
+    return None
+
+
 def validate_details(intake_schema: dict, details: Any) -> None:
-    """Referral details must satisfy the programme's intake schema: 400 naming each field."""
+    """Referral details must satisfy the programme's intake schema: 400 naming each field.
+
+    A stored schema that cannot be used (saved before schemas were checked, or edited in the
+    database) is 409 for the programme, never a 500: nothing can be referred until it is fixed."""
     if not isinstance(details, dict):
         raise ValidationFailed(
             "details must be a JSON object.", fields={"details": ["Must be an object."]}
         )
-    validator = Draft202012Validator(intake_schema or {}, format_checker=FORMAT_CHECKER)
-    errors = sorted(validator.iter_errors(details), key=lambda e: list(e.absolute_path))
+    schema = intake_schema or {}
+    try:
+        if not isinstance(schema, dict):
+            raise SchemaError("not an object")
+        Draft202012Validator.check_schema(schema)
+        if intake_schema_errors(schema):
+            raise SchemaError("unusable references")
+        validator = Draft202012Validator(
+            schema, format_checker=FORMAT_CHECKER, registry=_NO_RETRIEVAL
+        )
+        errors = sorted(validator.iter_errors(details), key=lambda e: list(e.absolute_path))
+    except RecursionError:
+        raise ValidationFailed(
+            "The intake details are nested too deeply.",
+            fields={"details": ["Nested too deeply."]},
+        ) from None
+    except (SchemaError, referencing.exceptions.Unresolvable) as exc:
+        logger.warning("Unusable programme intake schema: %s", exc.__class__.__name__)
+        raise Conflict(
+            "This programme's intake form is misconfigured, so it cannot take referrals until a "
+            "coordinator or administrator corrects its intake schema.",
+            code="intake_schema_invalid",
+        ) from None
     if errors:
         raise ValidationFailed(
             "Some intake details are not valid for this programme.", fields=_messages(errors)
@@ -189,6 +370,11 @@ def validate_config(config: dict[str, Any]) -> None:
     of that schema. `config` holds any of: eligibility, followup_schedule, intake_schema,
     milestones, outcomes, session_kinds, capacity."""
     fields: dict[str, list[str]] = {}
+    for name, value in config.items():
+        if contains_unstorable_text(value):  # e.g. "\u0000" typed into the admin's JSON
+            fields[name] = ["Contains a NUL character (U+0000) or an unpaired surrogate."]
+    if fields:
+        raise ValidationFailed("The programme configuration is not valid.", fields=fields)
     if "eligibility" in config:
         _check("eligibility", ELIGIBILITY_SCHEMA, config["eligibility"], fields)
         age = (config["eligibility"] or {}).get("age") if not fields else None
@@ -214,6 +400,8 @@ def validate_config(config: dict[str, Any]) -> None:
             else:
                 if schema.get("type", "object") != "object":
                     fields["intake_schema"] = ['The intake schema must have "type": "object".']
+                else:
+                    fields.update(intake_schema_errors(schema))
     if "capacity" in config and (not isinstance(config["capacity"], int) or config["capacity"] < 0):
         fields["capacity"] = ["Must be a whole number, 0 or more."]
     if not fields and "followup_schedule" in config and "intake_schema" in config:

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.models import AppendOnlyError, AppendOnlyQuerySet
 from cases.models import Versioned
 
 
@@ -56,6 +57,51 @@ class Programme(Versioned):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProgrammeConfigChange(models.Model):
+    """One change to a programme: who made it, when, which settings, and each value before and
+    after. Configuration (eligibility rules, intake schema, capacity, schedule, coordinators) is not
+    personal data, so the values are kept: information governance can see, for instance, who edited
+    the eligibility rules and when. Append-only: the model refuses updates and deletes, and on
+    PostgreSQL so does a trigger."""
+
+    id = models.BigAutoField(primary_key=True)
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="config_changes"
+    )
+    version = models.PositiveIntegerField(help_text="The programme's version after the change.")
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    client = models.ForeignKey(
+        "partners.ApiClient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    partner = models.ForeignKey(
+        "partners.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField(max_length=20, blank=True)
+    changed = models.JSONField(default=list, help_text="Names of the settings changed.")
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["programme", "at", "id"]
+        indexes = [models.Index(fields=["programme", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id} v{self.version}: {', '.join(self.changed)}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Programme configuration changes are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Programme configuration changes are append-only.")
 
 
 class EnrolmentStatus(models.TextChoices):
@@ -148,7 +194,9 @@ class Enrolment(Versioned):
 
 
 class EnrolmentTransition(models.Model):
-    """Every move along the intake workflow: from, to, why, and who. Never edited."""
+    """Every move along the intake workflow: from, to, why, and who. Never edited. A change of
+    priority (a move on the waiting list) is kept here too, with the same from and to status and
+    `detail.priority` = [old, new]."""
 
     id = models.BigAutoField(primary_key=True)
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="transitions")

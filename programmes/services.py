@@ -38,6 +38,7 @@ from programmes.models import (
     EnrolmentTransition,
     Milestone,
     Programme,
+    ProgrammeConfigChange,
 )
 
 S = EnrolmentStatus
@@ -92,18 +93,47 @@ def programme_update(
     validate_config({name: fields.get(name, getattr(programme, name)) for name in CONFIG_FIELDS})
     coordinator_ids = data.get("coordinators")
     coordinators = _coordinators(coordinator_ids) if coordinator_ids is not None else None
-    updated = Programme.objects.filter(pk=programme.pk, version=expected_version).update(
-        version=F("version") + 1, updated_at=timezone.now(), **fields
+    # The values being replaced, read under lock at the expected version, for the change log.
+    current = (
+        Programme.objects.select_for_update()
+        .filter(pk=programme.pk, version=expected_version)
+        .first()
+    )
+    updated = (
+        0
+        if current is None
+        else Programme.objects.filter(pk=programme.pk, version=expected_version).update(
+            version=F("version") + 1, updated_at=timezone.now(), **fields
+        )
     )
     if updated != 1:
         raise PreconditionFailed(
             "This programme has been changed since you read it. Fetch it again and reapply your change."
         )
+    before = {k: getattr(current, k) for k, v in fields.items() if getattr(current, k) != v}
+    after = {k: fields[k] for k in before}
     if coordinators is not None:
+        old = sorted(str(pk) for pk in current.coordinators.values_list("pk", flat=True))
+        new = sorted(str(u.pk) for u in coordinators)
+        if old != new:
+            before["coordinators"], after["coordinators"] = old, new
         programme.coordinators.set(coordinators)
     programme.refresh_from_db()
+    _record_config_change(actor, programme, before, after)
     record_change("programme", programme.pk, "updated")
     return programme
+
+
+def _record_config_change(actor: Actor, programme: Programme, before: dict, after: dict) -> None:
+    """Every change of configuration is kept (append-only), so a rule edited and put back is
+    still seen by information governance. Nothing is written when nothing changed."""
+    if not before:
+        return
+    ProgrammeConfigChange.objects.create(
+        programme=programme, version=programme.version, user=actor.user, client=actor.client,
+        partner=actor.partner, role=actor.role or "", changed=sorted(before),
+        before=before, after=after,
+    )  # fmt: skip
 
 
 def _coordinators(user_ids) -> list[User]:
@@ -186,7 +216,9 @@ def enrolment_create(
     _check_person_on_case(person, case)
     validate_details(programme.intake_schema, details)
     now = timezone.now()
-    eligibility = evaluate(programme.eligibility, person=person, case=case, details=details, on=now)
+    eligibility = evaluate(
+        programme.eligibility, actor=actor, person=person, case=case, details=details, on=now
+    )
     try:
         with transaction.atomic():
             enrolment = Enrolment.objects.create(
@@ -200,10 +232,10 @@ def enrolment_create(
             f"This person already has an open referral to {programme.name}.",
             code="already_referred",
         ) from None
-    _record_transition(
-        enrolment, actor, "", S.REFERRED, "referred", {"eligible": eligibility["eligible"]}
-    )
-    _log(actor, enrolment, "create", "referrer: case visible", {"programme": programme.slug})
+    # The verdict is not copied into the history: it is the referrer's view, and the history is
+    # read by others (the enrolment's `eligibility` is shown to each reader as they may see it).
+    _record_transition(enrolment, actor, "", S.REFERRED, "referred")
+    _log(actor, enrolment, "create", "referrer: case visible")
     record_change("enrolment", enrolment.pk, "created", case_id=case.pk, person_id=person.pk)
     notify(
         recipients=_active_coordinators(programme),
@@ -228,7 +260,7 @@ def enrolment_update(
 ) -> Enrolment:
     """Change the intake details (validated against the intake schema; eligibility re-evaluated),
     the priority or the key worker. Priority decides the waiting-list order, so only coordinators
-    change it, and always with a reason (kept in the access log)."""
+    change it, and always with a reason (kept in the enrolment's history)."""
     if enrolment.status in CLOSED:
         raise Conflict(f"A {enrolment.status} enrolment cannot be changed.", code="closed")
     programme = enrolment.programme
@@ -239,6 +271,7 @@ def enrolment_update(
         fields["details"] = data["details"]
         fields["eligibility"] = evaluate(
             programme.eligibility,
+            actor=actor,
             person=enrolment.person,
             case=enrolment.case,
             details=data["details"],
@@ -274,7 +307,22 @@ def enrolment_update(
         raise PreconditionFailed(
             "This enrolment has been changed since you read it. Fetch it again and reapply your change."
         )
-    _log(actor, enrolment, "update", access.justification(enrolment), {**audit, "reason": reason})
+    if "priority" in fields:
+        # Why someone moved on the waiting list is about them: it is kept in the enrolment's
+        # history (read by those who see the enrolment), never in the access log.
+        priority = audit.pop("priority")
+        _record_transition(
+            enrolment, actor, enrolment.status, enrolment.status, reason.strip(),
+            {"priority": priority},
+        )  # fmt: skip
+    # The access log says what kind of change, never its content (statuses, values, reasons).
+    _log(
+        actor,
+        enrolment,
+        "update",
+        access.justification(enrolment),
+        {"fields": sorted(fields), **audit},
+    )
     record_change(
         "enrolment",
         enrolment.pk,
@@ -374,8 +422,10 @@ def _move(
     detail: dict[str, Any] = {}
     if to == S.ELIGIBILITY_CHECKED:
         # Age is judged at referral; adversities and details as they are now.
+        # On what the acting user may see: never on records hidden from them.
         result = evaluate(
             programme.eligibility,
+            actor=actor,
             person=locked.person,
             case=locked.case,
             details=locked.details,
@@ -395,7 +445,6 @@ def _move(
                     fields={"reason": ["required with override_eligibility"]},
                 )
             detail["override_eligibility"] = True
-        detail["eligible"] = result["eligible"]
     if to in PLACE_HOLDING and from_status not in PLACE_HOLDING:
         _check_queue(programme, locked)
         _check_capacity(programme)
@@ -427,13 +476,8 @@ def _move(
         _cancel_followups(locked)
         if from_status in PLACE_HOLDING:
             _place_freed(programme, transition)
-    _log(
-        actor,
-        locked,
-        "transition",
-        justification,
-        {"from": from_status, "to": to, "reason": reason[:200]},
-    )
+    # From, to and why are in the enrolment's history; the access log keeps no content.
+    _log(actor, locked, "transition", justification)
     record_change(
         "enrolment", locked.pk, "updated", case_id=locked.case_id, person_id=locked.person_id
     )

@@ -147,9 +147,7 @@ def subscription_create(
     _check_destination(url)  # a DNS lookup: before the transaction, not while holding it
     with transaction.atomic():
         if subscriptions_visible_to(actor).count() >= MAX_SUBSCRIPTIONS:
-            raise ValidationFailed(
-                f"A partner can hold at most {MAX_SUBSCRIPTIONS} subscriptions."
-            )
+            raise ValidationFailed(f"A partner can hold at most {MAX_SUBSCRIPTIONS} subscriptions.")
         return WebhookSubscription.objects.create(
             partner=actor.partner,
             created_by_client=actor.client,

@@ -718,6 +718,21 @@ class ActionChangeForm(forms.Form):
         return value
 
 
+class ActionStatusForm(forms.Form):
+    """Mark an action done or cancelled: the "Mark done" button on the case page posts this, and
+    the page asks the question itself when a post cannot be used (no status, an unknown one)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
+    status = _radio(
+        [("done", "Done"), ("cancelled", "Cancelled: it no longer needs doing")],
+        "Mark this action as",
+        error_messages={
+            "required": "Select whether the action is done or cancelled",
+            "invalid_choice": "Select whether the action is done or cancelled",
+        },
+    )
+
+
 # Programme sessions and milestones ---------------------------------------------------------------
 
 from programmes.models import Attendance  # noqa: E402

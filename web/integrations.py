@@ -21,6 +21,7 @@ from followups.models import FollowUp
 from partners.actor import Actor
 from partners.models import User
 from programmes import access as programme_access
+from programmes.eligibility import seen_by
 
 OPEN_FOLLOWUPS = (FollowUp.Status.PENDING, FollowUp.Status.NOTIFIED, FollowUp.Status.ESCALATED)
 
@@ -115,6 +116,9 @@ def case_sections(actor: Actor, case) -> dict:
     )
     if enrolments:
         programme_access.log_enrolment_access(actor, enrolments, action="list")
+    seen = seen_by(actor, enrolments)  # eligibility as this reader may see it
+    for e in enrolments:
+        e.seen_eligibility = seen[e.pk]
     contributor = casework_access.partner_on_case(actor, case)
     return {
         "casework": True,

@@ -173,8 +173,9 @@ class AccessLogSerializer(serializers.ModelSerializer):
         model = AccessLog
         fields = [
             "id", "at", "user", "user_email", "client", "partner", "role", "channel", "action", "allowed",
-            "object_type", "object_id", "justification", "detail",
+            "object_type", "object_id", "justification",
         ]  # fmt: skip
+        # `detail` is never shown: rows written before it was limited to ids may hold content.
 
     def get_user_email(self, entry) -> str | None:
         return entry.user.email if entry.user_id else None

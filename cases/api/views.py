@@ -325,6 +325,11 @@ class AccessLogPagination(CursorPagination):
 
 
 class CaseAccessLogView(VisibleListMixin, generics.ListAPIView):
+    """Who accessed this case: who, for which partner, what kind of record and its id, why they
+    could, when, and whether it was allowed (refused attempts too). Never what the records say.
+    The lead partner's managers and auditors and the partnership's auditors read every row;
+    another partner's auditor reads the rows about their own partner's staff."""
+
     model = AccessLog
     serializer_class = AccessLogSerializer
     pagination_class = AccessLogPagination
@@ -332,7 +337,7 @@ class CaseAccessLogView(VisibleListMixin, generics.ListAPIView):
 
     def visible_queryset(self):
         case = access.case_for_access_log(self.actor, self.kwargs["case_id"])
-        return AccessLog.objects.filter(case_id=case.pk).select_related("user", "partner")
+        return access.case_access_log_rows(self.actor, case).select_related("user", "partner")
 
 
 class AgreementFilter(UpdatedSinceFilterSet):

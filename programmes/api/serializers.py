@@ -4,7 +4,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from programmes.eligibility import age_on
+from programmes.eligibility import age_on, seen_by
 from programmes.models import (
     Attendance,
     Enrolment,
@@ -88,6 +88,24 @@ class PersonSummarySerializer(serializers.Serializer):
     age_approximate = serializers.BooleanField()
 
 
+_ELIGIBILITY_HELP = (
+    'Rule by rule: {"eligible": true|false|null, "summary", "evaluated_on", "rules": [{"rule", '
+    '"outcome": "met"|"not_met"|"unknown", "explanation"}]}. Shown as you may see it: an '
+    "adversity rule is explained from the adversity records you may see on the case (`unknown` "
+    "when you cannot open the case), whoever evaluated it."
+)
+
+
+class EnrolmentListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        items = list(data.all() if hasattr(data, "all") else data)
+        # One look at the reader's adversity records for the whole page, not one per enrolment.
+        self.context.setdefault("eligibility_seen", {}).update(
+            seen_by(self.context.get("actor"), items)
+        )
+        return super().to_representation(items)
+
+
 class EnrolmentSerializer(serializers.ModelSerializer):
     programme = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     person = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -98,11 +116,7 @@ class EnrolmentSerializer(serializers.ModelSerializer):
         help_text="Whether you can open the case (GET /api/v1/cases/{id}); coordinators see "
         "intake without case content.",
     )
-    eligibility = serializers.JSONField(
-        read_only=True,
-        help_text='Rule by rule: {"eligible": true|false|null, "summary", "evaluated_on", '
-        '"rules": [{"rule", "outcome": "met"|"not_met"|"unknown", "explanation"}]}.',
-    )
+    eligibility = serializers.SerializerMethodField(help_text=_ELIGIBILITY_HELP)
     details = serializers.JSONField(
         read_only=True, help_text="Intake details, valid against the programme's intake_schema."
     )
@@ -120,6 +134,16 @@ class EnrolmentSerializer(serializers.ModelSerializer):
             "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
+        list_serializer_class = EnrolmentListSerializer
+
+    @extend_schema_field(serializers.JSONField(help_text=_ELIGIBILITY_HELP))
+    def get_eligibility(self, enrolment) -> dict:
+        """As the reader may see it (programmes.eligibility.seen_by); without a reader in the
+        context, adversity rules are shown as not checked."""
+        seen = self.context.get("eligibility_seen", {})
+        if enrolment.pk not in seen:
+            seen = seen_by(self.context.get("actor"), [enrolment])
+        return seen[enrolment.pk]
 
     @extend_schema_field(PersonSummarySerializer)
     def get_person_summary(self, enrolment) -> dict:
@@ -208,6 +232,8 @@ class EnrolmentTransitionSerializer(serializers.ModelSerializer):
     user = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     client = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
+    detail = serializers.SerializerMethodField()
+
     class Meta:
         model = EnrolmentTransition
         fields = [
@@ -222,6 +248,12 @@ class EnrolmentTransitionSerializer(serializers.ModelSerializer):
             "detail",
         ]
         read_only_fields = fields
+
+    def get_detail(self, transition) -> dict:
+        # Older moves copied the verdict of whoever evaluated eligibility; it may rest on records
+        # the reader may not see, so it is not shown (the enrolment's `eligibility` is, as they
+        # may see it).
+        return {k: v for k, v in (transition.detail or {}).items() if k != "eligible"}
 
 
 class SessionSerializer(serializers.ModelSerializer):

@@ -136,7 +136,8 @@ def _visible_person(actor, person_id):
 def _enrolment_response(actor, enrolment_id, status_code=200):
     # Read back through access so `case_visible` and `coordinated` are the actor's own view.
     enrolment = access.enrolment_get_for(actor, enrolment_id, log_as=None)
-    return with_etag(Response(EnrolmentSerializer(enrolment).data, status=status_code), enrolment)
+    body = EnrolmentSerializer(enrolment, context={"actor": actor}).data
+    return with_etag(Response(body, status=status_code), enrolment)
 
 
 class ProgrammeReferralsView(ActorMixin, APIView):
@@ -243,7 +244,8 @@ class EnrolmentDetailView(ActorMixin, APIView):
     @extend_schema(responses=EnrolmentSerializer)
     def get(self, request, enrolment_id):
         enrolment = access.enrolment_get_for(self.actor, enrolment_id)
-        return with_etag(Response(EnrolmentSerializer(enrolment).data), enrolment)
+        body = EnrolmentSerializer(enrolment, context={"actor": self.actor}).data
+        return with_etag(Response(body), enrolment)
 
     @extend_schema(
         request=EnrolmentUpdateSerializer, responses=EnrolmentSerializer, parameters=[IF_MATCH]

@@ -129,7 +129,12 @@ class WebhookCreatedSerializer(WebhookSubscriptionSerializer):
 
 
 class WebhookCreateSerializer(serializers.Serializer):
-    url = serializers.URLField(max_length=500)
+    url = serializers.URLField(
+        max_length=500,
+        help_text="An https:// URL whose host resolves only to public internet addresses "
+        "(checked now and at every delivery; redirects are not followed). A receiver inside a "
+        "partner's own network needs that network allowed by the administrators.",
+    )
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENT_CHOICES), min_length=1, max_length=50
     )

@@ -172,7 +172,7 @@ class TestCreate:
     @pytest.mark.parametrize(
         "persona, status",
         [
-            ("officer", 201), ("sergeant", 201), ("teacher", 201), ("coordinator", 201),
+            ("officer", 201), ("sergeant", 201), ("teacher", 201), ("coordinator", 403),
             ("outsider", 404), ("auditor", 404),
         ],
     )  # fmt: skip

@@ -10,7 +10,7 @@ from django.apps import apps
 
 from programmes.eligibility import age_on, evaluate
 from programmes.models import EnrolmentTransition
-from tests.programmes.conftest import DIVERT_CUSTODY, years_ago
+from tests.programmes.conftest import DIVERT_CUSTODY, actor, share, years_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ class TestAge:
     def test_inside_the_band_is_met(self):
         result = evaluate(
             DIVERT_RULES,
-            person=Person(date(2004, 11, 20)),
+            actor=None, person=Person(date(2004, 11, 20)),
             case=None,
             details={"cohort": "custody"},
             on=date(2026, 11, 27),
@@ -59,7 +59,7 @@ class TestAge:
     def test_outside_the_band_is_not_met_and_says_so(self):
         result = evaluate(
             DIVERT_RULES,
-            person=Person(date(2010, 3, 14), approximate=True),
+            actor=None, person=Person(date(2010, 3, 14), approximate=True),
             case=None,
             details={"cohort": "custody"},
             on=date(2026, 11, 27),
@@ -72,7 +72,7 @@ class TestAge:
 
     def test_no_date_of_birth_is_unknown_and_leaves_it_undecided(self):
         result = evaluate(
-            DIVERT_RULES, person=Person(None), case=None, details={"cohort": "ae"}, on=date.today()
+            DIVERT_RULES, actor=None, person=Person(None), case=None, details={"cohort": "ae"}, on=date.today()
         )
         assert result["eligible"] is None
         assert rules_of(result)["age"] == (
@@ -82,7 +82,7 @@ class TestAge:
 
     def test_an_open_ended_band(self):
         result = evaluate(
-            {"age": {"max": 17}}, person=Person(date(2014, 1, 9)), case=None, details={},
+            {"age": {"max": 17}}, actor=None, person=Person(date(2014, 1, 9)), case=None, details={},
             on=date(2026, 1, 9),
         )  # fmt: skip
         assert rules_of(result)["age"] == (
@@ -95,7 +95,7 @@ class TestCohort:
     def test_a_cohort_not_accepted_is_not_met(self):
         result = evaluate(
             DIVERT_RULES,
-            person=Person(date(2004, 1, 1)),
+            actor=None, person=Person(date(2004, 1, 1)),
             case=None,
             details={"cohort": "school"},
             on=date(2026, 1, 9),
@@ -107,7 +107,7 @@ class TestCohort:
 
     def test_a_missing_cohort_is_unknown(self):
         result = evaluate(
-            DIVERT_RULES, person=Person(date(2004, 1, 1)), case=None, details={},
+            DIVERT_RULES, actor=None, person=Person(date(2004, 1, 1)), case=None, details={},
             on=date(2026, 1, 9),
         )  # fmt: skip
         assert rules_of(result)["cohort"][0] == "unknown"
@@ -116,49 +116,56 @@ class TestCohort:
 class TestAdversities:
     RULES = {"adversities": {"codes": ["parental_incarceration"], "match": "all"}}
 
-    def test_no_records_do_not_meet_the_rule(self, case):
-        result = evaluate(self.RULES, person=Person(None), case=case, details={})
+    @pytest.fixture
+    def lead(self, officer):
+        """Adversities are read as the acting user sees them: here, the lead partner's officer."""
+        return actor(officer)
+
+    def test_no_records_do_not_meet_the_rule(self, lead, case):
+        result = evaluate(self.RULES, actor=lead, person=Person(None), case=case, details={})
         assert result["eligible"] is False
         assert rules_of(result)["adversities"] == (
             "not_met",
-            "Not recorded on the case: parental_incarceration (required).",
+            "Not recorded on the case in the records you can see: parental_incarceration "
+            "(required).",
         )
 
-    def test_a_recorded_adversity_meets_it(self, case, police):
+    def test_a_recorded_adversity_meets_it(self, lead, case, police):
         record_adversity(case, "parental_incarceration", police)
-        result = evaluate(self.RULES, person=Person(None), case=case, details={})
+        result = evaluate(self.RULES, actor=lead, person=Person(None), case=case, details={})
         assert result["eligible"] is True
         assert rules_of(result)["adversities"] == (
             "met",
             "Recorded on the case: parental_incarceration.",
         )
 
-    def test_records_on_another_case_do_not_count(self, case, make_case, police):
+    def test_records_on_another_case_do_not_count(self, lead, case, make_case, police):
         record_adversity(make_case(given_name="Other"), "parental_incarceration", police)
-        result = evaluate(self.RULES, person=Person(None), case=case, details={})
+        result = evaluate(self.RULES, actor=lead, person=Person(None), case=case, details={})
         assert result["eligible"] is False
 
-    def test_any_of_several(self, case, police):
+    def test_any_of_several(self, lead, case, police):
         rules = {"adversities": {"codes": ["bereavement", "bullying"], "match": "any"}}
-        assert evaluate(rules, person=Person(None), case=case, details={})["eligible"] is False
+        assert evaluate(rules, actor=lead, person=Person(None), case=case, details={})["eligible"] is False
         record_adversity(case, "bullying", police)
-        result = evaluate(rules, person=Person(None), case=case, details={})
+        result = evaluate(rules, actor=lead, person=Person(None), case=case, details={})
         assert rules_of(result)["adversities"] == (
             "met",
             "Recorded on the case: bullying (one of bereavement, bullying is needed).",
         )
 
-    def test_all_of_several_names_the_missing(self, case, police):
+    def test_all_of_several_names_the_missing(self, lead, case, police):
         rules = {"adversities": {"codes": ["bereavement", "bullying"]}}
         record_adversity(case, "bullying", police)
-        result = evaluate(rules, person=Person(None), case=case, details={})
+        result = evaluate(rules, actor=lead, person=Person(None), case=case, details={})
         assert rules_of(result)["adversities"] == (
             "not_met",
-            "Not recorded on the case: bereavement (all of bereavement, bullying are needed).",
+            "Not recorded on the case in the records you can see: bereavement (all of "
+            "bereavement, bullying are needed).",
         )
 
     def test_no_rules_is_eligible(self):
-        result = evaluate({}, person=Person(None), case=None, details={})
+        result = evaluate({}, actor=None, person=Person(None), case=None, details={})
         assert result == {
             "eligible": True,
             "summary": "Eligible: the programme has no rules.",
@@ -217,19 +224,22 @@ class TestCheckingEligibility:
         )
         assert response.status_code == 200
         last = EnrolmentTransition.objects.filter(enrolment=enrolment).last()
-        assert last.detail == {"override_eligibility": True, "eligible": False}
+        assert last.detail == {"override_eligibility": True}
         assert last.reason.startswith("Turned 26")
 
     def test_adversities_recorded_after_referral_count_at_the_check(
-        self, api, coordinator, invisible_walls, refer, make_case, police
+        self, api, coordinator, invisible_walls, refer, make_case, police, officer, vru
     ):
         case = make_case(dob=years_ago(9))
+        # The coordinator reads adversities only on a case they can open (see
+        # test_eligibility_visibility.py for one they cannot).
+        share(case, vru, officer)
         details = {
             "prison": "HMP Northshire",
             "imprisoned_family_member": {"name": "Dan", "relationship": "father"},
         }
         enrolment = refer(invisible_walls, case, details)
-        assert enrolment.eligibility["eligible"] is False
+        assert enrolment.eligibility["eligible"] is False  # as the referring officer saw it
         record_adversity(case, "parental_incarceration", police)
         response = api(coordinator).post(
             self.url(enrolment), {"to": "eligibility_checked"}, format="json"

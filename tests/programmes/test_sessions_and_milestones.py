@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from audit.models import AccessLog
 from core.models import Change
+from programmes.models import EnrolmentSession
 
 pytestmark = pytest.mark.django_db
 
@@ -50,8 +51,10 @@ class TestSessions:
             == "missed"
         )
 
-    def test_the_practitioner_on_the_case_can_too(self, api, officer, enrolled):
-        assert api(officer).post(self.url(enrolled), SESSION, format="json").status_code == 201
+    def test_the_practitioner_on_the_case_cannot_in_any_channel(self, api, officer, enrolled):
+        # Sessions are the programme's coordinators' to record, through the API as in the web.
+        assert api(officer).post(self.url(enrolled), SESSION, format="json").status_code == 403
+        assert not EnrolmentSession.objects.exists()
 
     def test_a_session_kind_must_be_the_programmes(self, api, coordinator, enrolled):
         response = api(coordinator).post(
@@ -135,9 +138,11 @@ class TestMilestones:
 
 
 class TestEditingDetails:
-    def test_details_are_revalidated_and_eligibility_rerun(self, api, officer, divert, refer, case):
+    def test_details_are_revalidated_and_eligibility_rerun(
+        self, api, coordinator, divert, refer, case
+    ):
         enrolment = refer(divert, case)
-        client = api(officer)
+        client = api(coordinator)
         url = f"/api/v1/enrolments/{enrolment.pk}"
         response = client.patch(
             url, {"details": {"cohort": "custody"}}, format="json", HTTP_IF_MATCH='"1"'
@@ -158,8 +163,18 @@ class TestEditingDetails:
         assert response["ETag"] == '"2"'
         assert response.json()["details"] == {"cohort": "care_leaver"}
         assert response.json()["eligibility"]["eligible"] is True
-        log = AccessLog.objects.get(user=officer, action="update")
+        log = AccessLog.objects.get(user=coordinator, action="update")
         assert log.detail["details"] == ["cohort"]
+
+    def test_people_working_the_case_cannot_change_intake_details(
+        self, api, officer, divert, refer, case
+    ):
+        enrolment = refer(divert, case)
+        response = api(officer).patch(
+            f"/api/v1/enrolments/{enrolment.pk}", {"details": {"cohort": "care_leaver"}},
+            format="json", HTTP_IF_MATCH='"1"',
+        )  # fmt: skip
+        assert response.status_code == 403
 
     def test_stale_and_missing_if_match(self, api, officer, divert, refer, case):
         enrolment = refer(divert, case)

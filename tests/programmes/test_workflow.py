@@ -149,7 +149,7 @@ class TestTransitionTable:
             case.pk,
         )
         assert log.justification == "coordinator of divert"
-        assert log.detail == {"from": "referred", "to": "eligibility_checked", "reason": ""}
+        assert log.detail == {}  # from, to and why are in the enrolment's history, not the log
         assert Change.objects.filter(
             resource="enrolment", object_id=enrolment.pk, action="updated"
         ).exists()
@@ -206,12 +206,14 @@ class TestFollowUps:
         assert first.title == "DIVERT check-in: first week"
 
     def test_release_preparation_is_anchored_on_the_expected_release_date(
-        self, invisible_walls, refer, make_case, move, police
+        self, invisible_walls, refer, make_case, move, police, officer, vru
     ):
+        from tests.programmes.conftest import share
         from tests.programmes.test_eligibility import record_adversity
 
         case = make_case(dob=years_ago(10))
         record_adversity(case, "parental_incarceration", police)
+        share(case, vru, officer)  # the coordinator checks adversities on a case they can open
         release = timezone.localdate() + timedelta(weeks=10)
         details = {
             "prison": "HMP Northshire",

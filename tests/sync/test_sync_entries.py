@@ -212,10 +212,16 @@ class TestPermissions:
         assert body["results"][0]["error"]["fields"] == {"case": ["unknown case"]}
 
     def test_a_reader_who_does_not_work_the_case_cannot_add_and_is_logged(
-        self, api, police_case, outsider
+        self, api, police_case, outsider, police
     ):
+        from datetime import date
+
         from casework import services as casework_services
 
+        case_services.agreement_create(
+            name="Emergency ISA", parties=[police, outsider.membership.partner],
+            review_date=date(2030, 6, 30),
+        )  # fmt: skip
         casework_services.break_glass_open(
             actor=as_actor(outsider), case_id=police_case.pk, reason="Missing child, urgent"
         )

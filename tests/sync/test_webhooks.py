@@ -235,7 +235,10 @@ class TestDelivery:
         assert results == ["pending", "pending", "cancelled"]
         subscription.refresh_from_db()
         assert not subscription.active and subscription.disabled_at
-        assert subscription.disabled_reason == "3 deliveries in a row failed (last: http_5xx, HTTP 500)"
+        assert (
+            subscription.disabled_reason
+            == "3 deliveries in a row failed (last: http_5xx, HTTP 500)"
+        )
         notices = Notification.objects.filter(kind="webhook_disabled")
         assert [n.recipient for n in notices] == [sergeant]
         assert not WebhookDelivery.objects.filter(status="pending").exists()

@@ -1,4 +1,10 @@
-"""Information governance: search the access log; break-glass events. Auditors never see content."""
+"""Information governance: search the access log; break-glass events. Auditors never see content.
+
+What an auditor may search is decided in one place (cases.access.access_log_visible_to): every row
+for the partnership's auditors (the VRU's own), and for another partner's auditors the rows about
+their own partner's users and about cases their partner leads. Rows show who, what kind of record
+and its id, why, when and the outcome: never `detail`, which older rows may hold content in.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,13 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 
-from audit.models import AccessLog
 from audit.services import Access, access_record
 from cases import access
-from cases.models import BreakGlassAccess
 from core.errors import NotFound
+from partners.models import User
 from web.forms import AccessLogSearchForm
 from web.pages import page
-from web.selectors import case_id_for_reference, case_log_filter
+from web.selectors import case_id_for_reference
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -25,8 +30,9 @@ def _day_start(day: dt.date) -> dt.datetime:
 @page(access.reviews_access)
 def access_log(request, actor):
     form = AccessLogSearchForm(request.GET or None)
-    rows = AccessLog.objects.select_related("user", "partner", "client")
-    filters: dict = {}
+    rows = access.access_log_visible_to(actor)
+    # What was searched for, as ids and dates (the log of the log holds no names either).
+    searched_for: dict = {}
     if form.is_valid():
         data = form.cleaned_data
         if data["case"]:
@@ -38,24 +44,29 @@ def access_log(request, actor):
             if case is None:
                 form.add_error("case", "No case has that reference or id")
             else:
-                rows = rows.filter(case_log_filter(case))
-                filters["case"] = case.reference
+                # The case's own log, with refused attempts at it, as far as this auditor may read.
+                rows = access.case_access_log_rows(actor, case)
+                searched_for["case"] = str(case.pk)
         if data["person"]:
             rows = rows.filter(person_id=data["person"])
-            filters["person"] = str(data["person"])
+            searched_for["person"] = str(data["person"])
         if data["user"]:
-            rows = rows.filter(user__email__iexact=data["user"].strip())
-            filters["user"] = data["user"].strip().lower()
+            email = data["user"].strip()
+            rows = rows.filter(user__email__iexact=email)
+            searched_for["user"] = [
+                str(pk) for pk in User.objects.filter(email__iexact=email).values_list("pk", flat=True)
+            ]
         if data["date_from"]:
             rows = rows.filter(at__gte=_day_start(data["date_from"]))
-            filters["from"] = data["date_from"].isoformat()
+            searched_for["date_from"] = data["date_from"].isoformat()
         if data["date_to"]:
             rows = rows.filter(at__lt=_day_start(data["date_to"] + dt.timedelta(days=1)))
-            filters["to"] = data["date_to"].isoformat()
+            searched_for["date_to"] = data["date_to"].isoformat()
         if data["refused_only"]:
             rows = rows.filter(allowed=False)
-            filters["refused_only"] = True
+            searched_for["refused_only"] = True
     searched = form.is_bound and form.is_valid()
+    rows = rows.select_related("user", "partner", "client")
     page_obj = Paginator(rows if searched else rows.none(), 50).get_page(request.GET.get("page"))
     if searched:
         # Reading the access log is itself recorded: auditors are accountable too.
@@ -63,7 +74,7 @@ def access_log(request, actor):
             actor=actor,
             action="search_access_log",
             accesses=[Access("access_log", "")],
-            detail=filters,
+            detail=searched_for,
         )
     query = request.GET.copy()
     query.pop("page", None)
@@ -76,7 +87,7 @@ def access_log(request, actor):
 
 @page(access.reviews_access)
 def break_glass(request, actor):
-    events = BreakGlassAccess.objects.select_related("case", "user", "partner")
+    events = access.break_glass_visible_to(actor).select_related("case", "user", "partner")
     page_obj = Paginator(events, 50).get_page(request.GET.get("page"))
     if page_obj.object_list:
         access_record(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,7 +12,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.models import AccessLog
 from audit.services import access_refused as audit_refused
 from cases import access, services
 from cases.models import CaseStatus, ConsentRecord, Share
@@ -39,7 +39,6 @@ from web.pages import form_error, page
 from web.selectors import (
     active_break_glass,
     case_id_for_break_glass,
-    case_log_filter,
     case_people,
     case_search,
     relationships_between,
@@ -50,9 +49,34 @@ PAGE_SIZE = 25
 REFERENCE = re.compile(r"^VRU-\d{4}-\d{6}$", re.IGNORECASE)
 
 
+SEARCHES_KEPT = 10
+
+
+def _remember_search(request, q: str) -> str:
+    """A search names a person (a name, an NHS number), so it never goes in a URL, where browser
+    history, proxies and access logs would keep it: the form posts it, the session keeps it, and
+    the results page is named by a random token."""
+    token = secrets.token_urlsafe(9)
+    searches = {**request.session.get("case_searches", {}), token: q}
+    request.session["case_searches"] = dict(list(searches.items())[-SEARCHES_KEPT:])
+    return token
+
+
 @page(access.reads_case_content)
 def case_list(request, actor):
-    form = CaseSearchForm(request.GET or None)
+    token = ""
+    if request.method == "POST":
+        form = CaseSearchForm(request.POST)
+        if form.is_valid():
+            q = form.cleaned_data["q"].strip()
+            if not q:
+                return redirect("web:cases")
+            return redirect(f"{reverse('web:cases')}?search={_remember_search(request, q)}")
+    else:
+        token = request.GET.get("search", "")
+        saved = request.session.get("case_searches", {}).get(token) if token else None
+        # ?q= still answers, for links made before searches were posted; nothing makes them now.
+        form = CaseSearchForm({"q": saved} if saved else request.GET or None)
     q = form.cleaned_data["q"] if form.is_valid() else ""
     results = case_search(actor, q) if q else visible_cases(actor).order_by("-updated_at")
     paginator = Paginator(results, PAGE_SIZE)
@@ -64,6 +88,7 @@ def case_list(request, actor):
         {
             "form": form,
             "q": q,
+            "query": f"search={token}" if q and token else "",
             "page_obj": page_obj,
             "count": paginator.count,
             "can_break_glass": casework_access.can_break_glass(actor),
@@ -281,9 +306,7 @@ def case_unshare(request, actor, case_id, partner_slug):
 @page()
 def case_access_log(request, actor, case_id):
     case = access.case_for_access_log(actor, case_id)
-    rows = AccessLog.objects.filter(case_log_filter(case)).select_related(
-        "user", "partner", "client"
-    )
+    rows = access.case_access_log_rows(actor, case).select_related("user", "partner", "client")
     page_obj = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(
         request,

@@ -15,6 +15,7 @@ from partners.models import Partner
 from web.forms import (
     ActionChangeForm,
     ActionForm,
+    ActionStatusForm,
     AdversityForm,
     EntryCorrectionForm,
     EntryForm,
@@ -165,23 +166,53 @@ def action_add(request, actor, case_id):
 
 @page(case_access.writes_case_content)
 def action_status(request, actor, action_id):
-    """Mark an action done or cancelled (a POST from the case page)."""
+    """Mark an action done or cancelled (a POST from the case page). A post that cannot be used
+    (no status or an unknown one, a version that is not a number) gets the question asked on a
+    page of its own, with the error, instead of failing."""
     action = access.action_get_for(actor, action_id, log_as=None)
     if request.method != "POST":
         return redirect("web:case", case_id=action.case_id)
-    status = request.POST.get("status")
-    try:
-        services.action_update(
-            actor=actor,
-            action=action,
-            expected_version=int(request.POST.get("version", 0)),
-            data={"status": status},
-        )
-    except PreconditionFailed:
-        messages.success(request, "Someone else changed this action first. Check it and try again.")
-    else:
-        messages.success(request, f"Action marked {'done' if status == 'done' else status}.")
-    return _to_case(action.case, "actions")
+    form = ActionStatusForm(request.POST)
+    if form.is_valid():
+        status = form.cleaned_data["status"]
+        try:
+            services.action_update(
+                actor=actor,
+                action=action,
+                expected_version=form.cleaned_data["version"],
+                data={"status": status},
+            )
+        except PreconditionFailed:
+            messages.success(
+                request, "Someone else changed this action first. Check it and try again."
+            )
+            return _to_case(action.case, "actions")
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, f"Action marked {status}.")
+            return _to_case(action.case, "actions")
+    if "version" in form.errors:
+        # Nobody can correct a hidden field: ask again about the action as it is now.
+        data = request.POST.copy()
+        data["version"] = str(action.version)
+        form = ActionStatusForm(data)
+        form.is_valid()
+        form.add_error(None, "This page was out of date. Check the action, then choose again.")
+    # The page shows whose case this is: from here on it is a view, and logged as one.
+    action = access.action_get_for(actor, action_id, log_as="view")
+    return render(
+        request,
+        "web/casework/form_page.html",
+        {
+            "case": action.case,
+            "form": form,
+            "heading": "Mark an action done or cancelled",
+            "intro": f"‘{action.title}’",
+            "button": "Save",
+        },
+        status=400,
+    )
 
 
 @page(case_access.writes_case_content)

@@ -10,10 +10,9 @@ from django.views.decorators.http import require_POST
 
 from audit.services import Access, access_record, access_refused
 from cases import access as case_access
-from casework import access as casework_access
 from core.errors import Conflict, DomainError, Forbidden, PreconditionFailed
 from programmes import access, selectors, services
-from programmes.eligibility import age_on
+from programmes.eligibility import age_on, seen_by
 from programmes.models import CLOSED, OPEN, EnrolmentStatus
 from web.forms import MilestoneForm, SessionForm, _radio
 from web.intake_forms import code_label, details_from, error_field, intake_form_class
@@ -33,19 +32,19 @@ def _eligibility_lines(eligibility: dict) -> list[dict]:
     ]
 
 
-@page(case_access.writes_case_content)
+@page(case_access.reads_case_content)
 def case_programmes(request, actor, case_id):
     """Choose a programme to refer the person to."""
     case = case_access.case_get_for(actor, case_id, log_as="view")
-    casework_access.check_contributor(actor, case, what="refer_programme")
+    access.check_can_refer(actor, case)
     programmes = [p for p in selectors.programme_list(actor=actor) if p.active]
     return render(request, "web/programmes/choose.html", {"case": case, "programmes": programmes})
 
 
-@page(case_access.writes_case_content)
+@page(case_access.reads_case_content)
 def case_refer(request, actor, case_id, slug):
     case = case_access.case_get_for(actor, case_id, log_as="view")
-    casework_access.check_contributor(actor, case, what="refer_programme")
+    access.check_can_refer(actor, case)
     programme = selectors.programme_detail(actor=actor, slug=slug)
     form = intake_form_class(programme.intake_schema)(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -87,9 +86,11 @@ def intake_board(request, actor, slug):
     access.log_enrolment_access(actor, queue, action="list_intake")
     columns = {s: [] for s in BOARD_COLUMNS}
     waiting_position = 0
+    seen = seen_by(actor, queue)  # eligibility as this coordinator may see it
     for e in queue:
         e.age = age_on(e.person.date_of_birth, e.referred_at.date())
-        e.rules = _eligibility_lines(e.eligibility)
+        e.seen_eligibility = seen[e.pk]
+        e.rules = _eligibility_lines(e.seen_eligibility)
         if e.status == EnrolmentStatus.WAITLISTED:
             waiting_position += 1
             e.position = waiting_position
@@ -196,6 +197,7 @@ def _enrolment_page(request, actor, enrolment, *, form=None, session_form=None,
         moves=moves, outcomes=outcomes, initial={"version": enrolment.version}
     )
     coordinated = getattr(enrolment, "coordinated", False)
+    eligibility = seen_by(actor, [enrolment])[enrolment.pk]  # as this reader may see it
     sessions = list(
         access.sessions_visible_to(actor)
         .filter(enrolment=enrolment)
@@ -229,7 +231,8 @@ def _enrolment_page(request, actor, enrolment, *, form=None, session_form=None,
             "programme": programme,
             "form": form,
             "moves": moves,
-            "rules": _eligibility_lines(enrolment.eligibility),
+            "eligibility": eligibility,
+            "rules": _eligibility_lines(eligibility),
             "details": details,
             "transitions": enrolment.transitions.select_related("user", "partner").order_by("at"),
             "age": age_on(enrolment.person.date_of_birth, enrolment.referred_at.date()),
