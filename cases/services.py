@@ -29,7 +29,7 @@ from cases.models import (
     Share,
 )
 from core.changes import record_change
-from core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from core.guards import guarded
 from partners.actor import Actor
 from partners.models import Partner, Role
@@ -311,6 +311,11 @@ def _check_lead_practitioner(actor: Actor, user) -> None:
         )
 
 
+def default_lead_practitioner(actor: Actor):
+    """A practitioner who opens a case leads it; anyone else leaves it to be assigned."""
+    return actor.user if actor.user is not None and actor.role == Role.PRACTITIONER else None
+
+
 @guarded(lambda actor, **_: access.check_create_case(actor))
 def case_create(
     *,
@@ -321,15 +326,9 @@ def case_create(
     status: str = CaseStatus.REFERRED,
 ) -> Case:
     """The actor's partner becomes the lead and holds view, change and share permissions."""
-    if not access.reads_case_content(actor) or actor.role == Role.COORDINATOR:
-        raise Forbidden("Your role cannot open cases.")
     data = {k: v for k, v in (data or {}).items() if k in CASE_FIELDS}
-    if (
-        "lead_practitioner" not in data
-        and actor.user is not None
-        and actor.role == Role.PRACTITIONER
-    ):
-        data["lead_practitioner"] = actor.user
+    if "lead_practitioner" not in data:
+        data["lead_practitioner"] = default_lead_practitioner(actor)
     _check_lead_practitioner(actor, data.get("lead_practitioner"))
     now = timezone.now()
     case = Case.objects.create(

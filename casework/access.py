@@ -24,6 +24,7 @@ from casework.models import (
     Action,
     AdversityRecord,
     ChronologyEntry,
+    EntryAmendment,
     EntryVisibility,
     Referral,
 )
@@ -72,6 +73,45 @@ def entries_visible_to(actor: Actor, case: Case | None = None) -> QuerySet[Chron
     if not case_access.reads_case_content(actor):
         return ChronologyEntry.objects.none()
     return _on_visible_cases(ChronologyEntry, actor, case).filter(entry_visibility_condition(actor))
+
+
+def _version_condition(actor: Actor) -> Q:
+    """entry_visibility_condition's rule, on the version an amendment replaced (its recorded
+    visibility, the entry's partner then, and who was named then), as a filter on EntryAmendment."""
+    condition = Q(previous_visibility=EntryVisibility.CASE) | Q(
+        previous_visibility=EntryVisibility.PARTNER, previous_partner_id=actor.partner.pk
+    )
+    if actor.user is not None:
+        named = EntryAmendment.previous_named_users.through.objects.filter(
+            entryamendment_id=OuterRef("pk"), user_id=actor.user.pk
+        )
+        condition |= Q(previous_visibility=EntryVisibility.NAMED) & (
+            Q(entry__author=actor.user) | Exists(named)
+        )
+    return condition
+
+
+def amendment_visibility_condition(actor: Actor) -> Q:
+    """An amendment shows the version it replaced (`previous`) and the one that replaced it
+    (`changes`), so it is shown to those who could see both: the replaced version by the rule
+    above, and the next one by the same rule on the next amendment (or, for the last amendment,
+    the entry as it is now, which the reader sees already). Widening an entry (`partner` to
+    `case`) therefore never shows its partner-only past to the other partners."""
+    next_hidden = EntryAmendment.objects.filter(
+        entry_id=OuterRef("entry_id"), version=OuterRef("version") + 1
+    ).exclude(_version_condition(actor))
+    return _version_condition(actor) & ~Exists(next_hidden)
+
+
+def amendments_visible_to(actor: Actor, entry: ChronologyEntry | None = None):
+    """An entry's history as the actor may see it, oldest first. Only for entries the actor may
+    see (entries_visible_to first); every API field, page and export of amendments goes here."""
+    if not case_access.reads_case_content(actor):
+        return EntryAmendment.objects.none()
+    qs = EntryAmendment.objects.filter(amendment_visibility_condition(actor)).order_by("version")
+    if entry is not None:
+        qs = qs.filter(entry_id=entry.pk)
+    return qs
 
 
 def adversity_visibility_condition(actor: Actor) -> Q:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from cases.models import Case
@@ -25,7 +25,7 @@ def chronology(actor: Actor, case: Case, *, log: bool = True) -> list[Chronology
     entries = list(
         access.entries_visible_to(actor, case)
         .select_related("case", "partner", "author")
-        .prefetch_related("named_users", "amendments")
+        .prefetch_related("named_users", _visible_amendments(actor))
         .order_by("-occurred_at", "-id")
     )
     if log:
@@ -45,8 +45,17 @@ def case_adversities(actor: Actor, case: Case, *, log: bool = True) -> list[Adve
     return records
 
 
-def entries_with_related(queryset: QuerySet[ChronologyEntry]) -> QuerySet[ChronologyEntry]:
-    return queryset.select_related("case", "partner").prefetch_related("named_users", "amendments")
+def _visible_amendments(actor: Actor) -> Prefetch:
+    """`entry.amendments.all()` as the actor may see them: a widened entry keeps its past narrow."""
+    return Prefetch("amendments", queryset=access.amendments_visible_to(actor))
+
+
+def entries_with_related(
+    actor: Actor, queryset: QuerySet[ChronologyEntry]
+) -> QuerySet[ChronologyEntry]:
+    return queryset.select_related("case", "partner").prefetch_related(
+        "named_users", _visible_amendments(actor)
+    )
 
 
 def adversities_with_related(queryset: QuerySet[AdversityRecord]) -> QuerySet[AdversityRecord]:

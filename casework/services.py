@@ -229,10 +229,14 @@ def entry_amend(
         raise PreconditionFailed(
             "This entry has been changed since you read it. Fetch it again and reapply your change."
         )
-    EntryAmendment.objects.create(
+    # Who could see the version being replaced, so its history is never shown more widely.
+    amendment = EntryAmendment.objects.create(
         entry=entry, version=expected_version, previous=previous, changes=changes, reason=reason[:500],
         amended_by=actor.user, amended_by_client=actor.client, partner=actor.partner,
+        previous_visibility=entry.visibility, previous_partner_id=entry.partner_id,
     )  # fmt: skip
+    if old_named:
+        amendment.previous_named_users.set(old_named)
     if "named_users" in changes:
         entry.named_users.set(named)
     case = entry.case

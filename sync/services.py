@@ -45,9 +45,10 @@ from casework import services as casework_services
 from casework.models import ChronologyEntry, EntryVisibility, Referral, Urgency
 from core.changes import record_change, record_changes
 from core.errors import DomainError, ValidationFailed
+from core.guards import guarded
 from core.models import Change
 from partners.actor import Actor
-from partners.models import Role, User
+from partners.models import User
 from sync.models import ExternalRef, FeedHorizon, IdempotencyRecord
 from sync.records import (
     CaseRecordSerializer,
@@ -173,7 +174,7 @@ def _identifier_holders(keys: Iterable[tuple[str, str, Any]]) -> dict[tuple, Any
     }
 
 
-@transaction.atomic
+@guarded(lambda actor, **_: case_access.check_use_person_index(actor.via("sync"), action="sync"))
 def sync_people(*, actor: Actor, records: list) -> list[RecordResult]:
     """Upsert people by the caller's `local` identifier. Only the caller's partner's own local ids
     key records; a person holding one who is no longer visible to the caller is not touched."""
@@ -265,6 +266,11 @@ def _update_person(actor: Actor, item: _Pending, person: Person, holders: dict) 
     new_identifiers = [k for k in item.identifiers if holders.get(k) != person.pk]
     if not changes and not new_identifiers:
         return RecordResult(item.index, item.local_id, UNCHANGED, person.pk, person.version)
+    try:
+        # Checked outside the record's savepoint so that a refusal stays in the access log.
+        case_access.check_edit_person(actor, person)
+    except DomainError as exc:
+        return _from_domain(item.index, item.local_id, exc)
     try:
         with transaction.atomic():
             person = case_services.person_update(
@@ -410,7 +416,7 @@ def sync_cases(*, actor: Actor, records: list) -> list[RecordResult]:
         if candidates
         else set()
     )
-    may_create = case_access.reads_case_content(actor) and actor.role != Role.COORDINATOR
+    may_create = case_access.can_create_case(actor)
 
     creates: list[tuple[_Pending, Any]] = []
     for item in pending:
@@ -550,7 +556,7 @@ def _create_cases(actor: Actor, creates: list[tuple[_Pending, Any]]) -> list[Rec
         return []
     partner = actor.partner
     now = timezone.now()
-    lead_practitioner = actor.user if actor.user and actor.role == Role.PRACTITIONER else None
+    lead_practitioner = case_services.default_lead_practitioner(actor)
     try:
         with transaction.atomic():
             references = _reserve_references(len(creates))

@@ -111,7 +111,9 @@ class TestBehindTheReverseProxy:
             forged = f"192.0.2.{n + 1}, {A}"
             get_me(bad_token(), REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forged)
         forged = f"192.0.2.99, {A}"
-        assert get_me(bad_token(), REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forged).status_code == 429
+        assert (
+            get_me(bad_token(), REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forged).status_code == 429
+        )
 
     def test_the_header_is_ignored_when_not_configured(self, settings):
         assert settings.TRUSTED_PROXY_HEADER == ""

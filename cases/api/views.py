@@ -156,6 +156,9 @@ class PersonByIdentifierView(ActorMixin, APIView):
 
 
 class PersonMatchesView(ActorMixin, APIView):
+    # A read: its answer must follow what the caller may see now, so it is never replayed.
+    idempotency_stores_response = False
+
     @extend_schema(request=PersonMatchRequestSerializer, responses=PersonMatchResponseSerializer)
     def post(self, request):
         data = _valid(PersonMatchRequestSerializer, request.data)

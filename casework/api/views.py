@@ -41,7 +41,6 @@ from casework.models import (
     AdversityRecord,
     AdversitySource,
     ChronologyEntry,
-    EntryAmendment,
     EntryKind,
     EntryVisibility,
     Referral,
@@ -131,10 +130,14 @@ class EntryFilter(UpdatedSinceFilterSet):
         return queryset
 
 
-def _entries(queryset):
+def _entries(queryset, actor):
+    # Each entry's history as this actor may see it (a widened entry keeps its past narrow).
     return queryset.select_related("case", "partner").prefetch_related(
         "named_users",
-        Prefetch("amendments", queryset=EntryAmendment.objects.select_related("partner")),
+        Prefetch(
+            "amendments",
+            queryset=access.amendments_visible_to(actor).select_related("partner"),
+        ),
     )
 
 
@@ -155,7 +158,7 @@ class CaseEntriesView(_EntryListMixin, generics.ListCreateAPIView):
     """The case's chronology: everything on it you may see, in one list (tell-it-once)."""
 
     def visible_queryset(self):
-        return _entries(access.entries_visible_to(self.actor, _visible_case(self)))
+        return _entries(access.entries_visible_to(self.actor, _visible_case(self)), self.actor)
 
     @extend_schema(request=EntryCreateSerializer, responses={201: EntrySerializer})
     def post(self, request, case_id):
@@ -163,7 +166,7 @@ class CaseEntriesView(_EntryListMixin, generics.ListCreateAPIView):
         data = _valid(EntryCreateSerializer, request.data)
         data["named_users"] = _users(data.get("named_users", []), "named_users")
         entry = services.entry_create(actor=self.actor, case=case, **data)
-        entry = _entries(ChronologyEntry.objects.filter(pk=entry.pk)).get()
+        entry = _entries(ChronologyEntry.objects.filter(pk=entry.pk), self.actor).get()
         return with_etag(Response(EntrySerializer(entry).data, status=201), entry)
 
 
@@ -171,14 +174,14 @@ class EntriesView(_EntryListMixin, generics.ListAPIView):
     """Chronology entries on every case you can see, filtered and searched within what you may see."""
 
     def visible_queryset(self):
-        return _entries(access.entries_visible_to(self.actor))
+        return _entries(access.entries_visible_to(self.actor), self.actor)
 
 
 class EntryDetailView(ActorMixin, APIView):
     @extend_schema(responses=EntrySerializer)
     def get(self, request, entry_id):
         entry = access.entry_get_for(self.actor, entry_id)
-        entry = _entries(ChronologyEntry.objects.filter(pk=entry.pk)).get()
+        entry = _entries(ChronologyEntry.objects.filter(pk=entry.pk), self.actor).get()
         return with_etag(Response(EntrySerializer(entry).data), entry)
 
     @extend_schema(
@@ -197,7 +200,7 @@ class EntryDetailView(ActorMixin, APIView):
         entry = services.entry_amend(
             actor=self.actor, entry=entry, expected_version=version, reason=reason, data=data
         )
-        entry = _entries(ChronologyEntry.objects.filter(pk=entry.pk)).get()
+        entry = _entries(ChronologyEntry.objects.filter(pk=entry.pk), self.actor).get()
         return with_etag(Response(EntrySerializer(entry).data), entry)
 
 
@@ -208,7 +211,7 @@ class EntryAmendmentsView(ActorMixin, APIView):
     )
     def get(self, request, entry_id):
         entry = access.entry_get_for(self.actor, entry_id, log_as="view_amendments")
-        amendments = entry.amendments.select_related("partner").order_by("version")
+        amendments = access.amendments_visible_to(self.actor, entry).select_related("partner")
         return Response({"results": AmendmentSerializer(amendments, many=True).data, "next": None})
 
 

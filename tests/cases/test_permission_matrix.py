@@ -1,7 +1,8 @@
 """Every role × every way a case can relate to the viewer's partner × every operation.
 
-The viewer belongs to `school`. Cases are led by `school` (own lead) or by `police`, which may
-have shared the case with `school` (live, expired or revoked) or not at all. Invisible records
+The viewer belongs to `school` (the `vru_auditor`, the partnership's information-governance auditor,
+to the VRU). Cases are led by `school` (own lead) or by `police`, which may have shared the case
+with `school` (live, expired or revoked) or not at all. Invisible records
 are 404 everywhere: in lists, details and on every action, never a 403 that confirms they exist.
 """
 
@@ -14,7 +15,7 @@ from cases import services
 from tests import factories
 from tests.cases.conftest import actor, expire
 
-ROLES = ["practitioner", "manager", "coordinator", "auditor", "admin"]
+ROLES = ["practitioner", "manager", "coordinator", "auditor", "vru_auditor", "admin"]
 SITUATIONS = ["own_lead", "shared", "unshared", "expired_share", "revoked_share"]
 OPERATIONS = ["list", "detail", "update", "share", "access_log"]
 
@@ -24,8 +25,11 @@ EXPECTED = {
     "practitioner": {"own_lead": (True, 200, 200, 201, 403), "shared": (True, 200, 403, 403, 403)},
     "manager": {"own_lead": (True, 200, 200, 201, 200), "shared": (True, 200, 403, 403, 403)},
     "coordinator": {"own_lead": (True, 200, 403, 403, 403), "shared": (True, 200, 403, 403, 403)},
-    # Auditors read every case's access log, never its content.
-    "auditor": {s: (False, 404, 404, 404, 200) for s in SITUATIONS},
+    # Auditors never read content. A partner's auditor reads the access log of cases their partner
+    # leads (and the rows about their own staff, who have not touched these cases: 404); the
+    # VRU's auditors (partnership-wide information governance) read every case's.
+    "auditor": {"own_lead": (False, 404, 404, 404, 200)},
+    "vru_auditor": {s: (False, 404, 404, 404, 200) for s in SITUATIONS},
     "admin": {},
 }
 
@@ -38,7 +42,10 @@ def expected(role, situation, operation):
 @pytest.fixture
 def world(police, school, vru, officer, make_person, agreement):
     def build(role, situation):
-        viewer = factories.make_user(school, role)
+        if role == "vru_auditor":
+            viewer = factories.make_user(vru, "auditor")
+        else:
+            viewer = factories.make_user(school, role)
         lead_user = (
             factories.make_user(school, "practitioner") if situation == "own_lead" else officer
         )

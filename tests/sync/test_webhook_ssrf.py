@@ -234,10 +234,10 @@ class TestAtDelivery:
         subscribed(api, police_system, f"https://{NAME}/vru")
         make_person()
         assert run_deliveries() == ["pending"]
+        assert connections == []
         delivery = WebhookDelivery.objects.get()
         assert delivery.last_error_category == "refused_destination"
         assert delivery.last_status_code is None
-        assert connections == []
 
     @pytest.mark.parametrize("url", NON_PUBLIC_URLS)
     def test_a_stored_non_public_url_is_refused_without_connecting(
@@ -250,8 +250,8 @@ class TestAtDelivery:
         WebhookSubscription.objects.filter(pk=subscription.pk).update(url=url)
         make_person()
         assert run_deliveries() == ["pending"]
-        assert WebhookDelivery.objects.get().last_error_category == "refused_destination"
         assert connections == []
+        assert WebhookDelivery.objects.get().last_error_category == "refused_destination"
 
     def test_it_connects_to_the_vetted_address_and_keeps_the_host_name(
         self, api, police_system, make_person, loopback_allowed, dns, connections, server
