@@ -47,7 +47,7 @@ def case_id_for_reference(actor: Actor, value: str):
         return uuid.UUID(value)
     except ValueError:
         pass
-    if actor.role != "auditor":
+    if not access.reviews_access(actor):
         return None
     # Auditors may reach any case's access log (cases.access.can_read_access_log); a reference is
     # only how they name it. Content is never loaded here.

@@ -160,31 +160,37 @@ def get_item(mapping, key):
         return None
 
 
-def _nav_for(role: str | None) -> list[tuple[str, str, str]]:
-    """(href, text, prefix that marks it current) for the signed-in user's role."""
-    if role == "auditor":
+def _nav_for(me) -> list[tuple[str, str, str]]:
+    """(href, text, prefix that marks it current): what the signed-in actor may use, asked of
+    the same access predicates the pages and services use."""
+    from cases import access
+    from casework import access as casework_access
+    from programmes import access as programme_access
+
+    if access.reviews_access(me):
         return [
             ("/audit/access-log/", "Access log", "/audit/access-log/"),
             ("/audit/break-glass/", "Break-glass", "/audit/break-glass/"),
             ("/reports/", "Reports", "/reports/"),
         ]
-    if role == "admin":
+    if not access.reads_case_content(me):
         return [("/admin/", "Administration", "/admin/")]
     items = [
         ("/", "My work", "="),
         ("/cases/", "Find a case", "/cases/"),
         ("/follow-ups/", "Follow-ups", "/follow-ups/"),
     ]
-    if role in ("practitioner", "manager"):
+    if casework_access.can_refer(me):
         items.append(("/referrals/new/", "New referral", "/referrals/"))
-    if role == "manager":
+    if access.oversees_partner(me):
         items += [
             ("/manager/caseload/", "Caseload", "/manager/caseload/"),
             ("/manager/screening/", "Screening", "/manager/screening/"),
             ("/manager/staff/", "Staff", "/manager/staff/"),
         ]
-    items.append(("/programmes/", "Programmes", "/programmes/"))
-    if role in ("coordinator", "manager"):
+    if programme_access.uses_programmes(me):
+        items.append(("/programmes/", "Programmes", "/programmes/"))
+    if casework_access.can_read_partnership_figures(me):
         items.append(("/reports/", "Reports", "/reports/"))
     return items
 
@@ -202,7 +208,7 @@ def service_nav(context):
             "text": text,
             "active": path == href if prefix == "=" else path.startswith(prefix),
         }
-        for href, text, prefix in _nav_for(me.role)
+        for href, text, prefix in _nav_for(me)
     ]
 
 
