@@ -44,8 +44,7 @@ from django.utils import timezone
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.models import Change
 from partners.actor import Actor, actor_for_client, actor_for_user
-from partners.models import Role, Scope, User
-from sync import feed
+from sync import access, feed
 from sync.models import WebhookDelivery, WebhookSubscription
 
 logger = logging.getLogger(__name__)
@@ -64,11 +63,7 @@ MAX_BACKOFF = timedelta(hours=6)
 # --- who may -------------------------------------------------------------------------------
 
 
-def can_manage(actor: Actor) -> bool:
-    """Partner systems with the sync scope, and the partner's managers and administrators."""
-    if actor.is_client:
-        return Scope.SYNC in actor.scopes
-    return actor.has_role(Role.MANAGER, Role.ADMIN)
+can_manage = access.can_manage_webhooks
 
 
 def subscriptions_visible_to(actor: Actor) -> QuerySet[WebhookSubscription]:
@@ -563,11 +558,7 @@ def _disable(subscription: WebhookSubscription, reason: str) -> bool:
     _cancel_pending(subscription)
     from followups.services import notify
 
-    managers = User.objects.filter(
-        is_active=True,
-        membership__partner_id=subscription.partner_id,
-        membership__role__in=[Role.MANAGER, Role.ADMIN],
-    )
+    managers = access.webhook_managers(subscription.partner_id)
     notify(
         recipients=managers,
         kind="webhook_disabled",

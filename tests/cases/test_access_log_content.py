@@ -65,6 +65,13 @@ def assert_no_content(text: str) -> None:
         assert word not in text, word
 
 
+def log_table(response) -> str:
+    """The access-log table of a page (the rest of the page has menus and the search form)."""
+    html = response.content.decode()
+    start = html.index('<table class="govuk-table app-access-log">')
+    return html[start : html.index("</table>", start)]
+
+
 class TestNoContent:
     def test_rows_hold_ids_and_field_names_only(self, worked_case):
         rows = AccessLog.objects.filter(case_id=worked_case.pk)
@@ -97,12 +104,12 @@ class TestNoContent:
         client.force_login(sergeant)
         page = client.get(f"/cases/{worked_case.pk}/access-log/")
         assert page.status_code == 200
-        assert_no_content(page.content.decode().replace(worked_case.subject.given_name, ""))
+        assert_no_content(log_table(page))
         client.force_login(auditor)
         page = client.get("/audit/access-log/", {"case": worked_case.reference})
         assert page.status_code == 200
-        assert "adversity" in page.content.decode()
-        assert_no_content(page.content.decode())
+        assert "adversity" in log_table(page)
+        assert_no_content(log_table(page))
 
     def test_detail_keys_that_may_be_content_are_never_written(self, officer):
         access_record(
@@ -163,21 +170,21 @@ class TestAuditorScope:
         self, client, school_auditor, auditor, worked_case, officer, teacher
     ):
         client.force_login(school_auditor)
-        page = client.get("/audit/access-log/", {"user": officer.email}).content.decode()
-        assert "0 records" in page and officer.email not in page
-        page = client.get("/audit/access-log/", {"user": teacher.email}).content.decode()
-        assert teacher.email in page
+        page = client.get("/audit/access-log/", {"user": officer.email})
+        assert "0 records" in page.content.decode() and officer.email not in log_table(page)
+        page = client.get("/audit/access-log/", {"user": teacher.email})
+        assert teacher.email in log_table(page)
         page = client.get("/audit/access-log/", {"person": str(worked_case.subject_id)})
-        assert officer.email not in page.content.decode()
+        assert teacher.email in log_table(page) and officer.email not in log_table(page)
         client.force_login(auditor)
-        page = client.get("/audit/access-log/", {"user": officer.email}).content.decode()
-        assert officer.email in page
+        page = client.get("/audit/access-log/", {"user": officer.email})
+        assert officer.email in log_table(page)
 
     def test_the_case_page_log_shows_a_partner_auditor_only_their_share(
         self, client, school_auditor, worked_case, officer, teacher
     ):
         client.force_login(school_auditor)
-        page = client.get(f"/cases/{worked_case.pk}/access-log/").content.decode()
+        page = log_table(client.get(f"/cases/{worked_case.pk}/access-log/"))
         assert teacher.email in page and officer.email not in page
 
     def test_break_glass_events_follow_the_same_scope(
