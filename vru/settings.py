@@ -346,6 +346,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "cases.models.CaseStatus",
         "RelationshipKindEnum": "cases.models.RelationshipKind",
+        "BreakGlassDecisionEnum": "casework.api.serializers.BREAK_GLASS_DECISIONS",
+        "ConsentDecisionEnum": "cases.models.ConsentDecision",
     },
 }
 

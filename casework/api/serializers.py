@@ -351,8 +351,11 @@ class BreakGlassSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+BREAK_GLASS_DECISIONS = [("approve", "Approve"), ("refuse", "Refuse")]
+
+
 class BreakGlassDecisionSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=["approve", "refuse"])
+    decision = serializers.ChoiceField(choices=BREAK_GLASS_DECISIONS)
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
