@@ -104,7 +104,8 @@ def visible_adversity_codes(actor, cases, codes) -> dict[Any, set[str]]:
     if actor is None or not case_ids:
         return {}
     visible = {
-        pk: set() for pk in cases_visible_to(actor).filter(pk__in=case_ids).values_list("pk", flat=True)
+        pk: set()
+        for pk in cases_visible_to(actor).filter(pk__in=case_ids).values_list("pk", flat=True)
     }
     if visible and codes:
         rows = (

@@ -235,13 +235,22 @@ def _protect_release(release: Release, rows, category, total, distinct) -> None:
     while todo:
         key = todo.pop(0)
         if key[0] == "distinct":
-            if not net.distinct_free(key[1]):
+            assert release.distinct is not None
+            if release.distinct[key[1]].kind != WITHHELD and not net.distinct_free(key[1]):
                 _withhold(release.distinct)
                 net.rebuild()
             continue
         if net.free(key):
             continue
         candidates = net.shown_period_totals(near=key)
+        chosen = next((c for c in candidates if net.frees(c, key)), None)
+        if chosen is None and release.distinct is not None and net.distinct_binds():
+            # The distinct counts are held at their true values in the check, which is cautious;
+            # not publishing them removes what ties the entry down.
+            _withhold(release.distinct)
+            net.rebuild()
+            todo.append(key)
+            continue
         if not candidates:
             # Nothing left to hide at the period level: publish no period totals (and no distinct
             # counts, which tie the periods together); every month then stands alone (rule 3).
@@ -254,9 +263,8 @@ def _protect_release(release: Release, rows, category, total, distinct) -> None:
             if not all(net.free(k) for k in net.keys if _protected(net.cell(k), t)):
                 raise AssertionError("months published alone are always protected")
             return
-        chosen = next((c for c in candidates if net.frees(c, key)), candidates[0])
-        net.set(chosen, Cell(kind=SECONDARY))
-        todo += [chosen, key]
+        net.set(chosen or candidates[0], Cell(kind=SECONDARY))
+        todo += [chosen or candidates[0], key]
 
 
 def _withhold(cells: dict[int, Cell]) -> None:
@@ -395,6 +403,12 @@ class _Network:
         if flow < high and self._reaches(head, tail, key):
             return True
         return flow > low and self._reaches(tail, head, key)
+
+    def distinct_binds(self) -> bool:
+        d = self.release.distinct
+        return d is not None and self.distinct is not None and not all(
+            c.kind == WITHHELD for c in d.values()
+        )
 
     def distinct_free(self, p) -> bool:
         """Whether a hidden distinct count could be one more or one less, all else as it is."""

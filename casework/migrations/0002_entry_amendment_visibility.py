@@ -69,9 +69,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="entryamendment",
             name="previous_named_users",
-            field=models.ManyToManyField(
-                blank=True, related_name="+", to=settings.AUTH_USER_MODEL
-            ),
+            field=models.ManyToManyField(blank=True, related_name="+", to=settings.AUTH_USER_MODEL),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
         migrations.AlterField(

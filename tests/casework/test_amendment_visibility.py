@@ -70,9 +70,9 @@ class TestWidening:
 
     def test_the_author_and_their_partner_still_see_it(self, api, officer, sergeant, widened):
         for user in (officer, sergeant):
-            [amendment] = api(user).get(f"/api/v1/entries/{widened.pk}/amendments").json()[
-                "results"
-            ]
+            [amendment] = (
+                api(user).get(f"/api/v1/entries/{widened.pk}/amendments").json()["results"]
+            )
             assert amendment["previous"]["body"] == SECRET
 
     def test_a_version_between_two_shared_ones_is_not_shown_either(
@@ -83,7 +83,9 @@ class TestWidening:
         amend(entry, officer, visibility="case", body=NOW_SHARED)
         # Version 1 was shared, but the amendment from it shows what version 2 (police only) said.
         assert api(teacher).get(f"/api/v1/entries/{entry.pk}/amendments").json()["results"] == []
-        assert len(api(officer).get(f"/api/v1/entries/{entry.pk}/amendments").json()["results"]) == 2
+        assert (
+            len(api(officer).get(f"/api/v1/entries/{entry.pk}/amendments").json()["results"]) == 2
+        )
 
     def test_corrections_of_a_shared_entry_are_shown_to_everyone_on_the_case(
         self, api, case, make_entry, officer, teacher
@@ -133,7 +135,11 @@ def test_existing_amendments_are_filled_in_from_the_entrys_history(
     plain = make_entry(case, visibility="partner", body="x")
     amend(plain, officer, body="y")
     expected = {
-        a.pk: (a.previous_visibility, a.previous_partner_id, {u.pk for u in a.previous_named_users.all()})
+        a.pk: (
+            a.previous_visibility,
+            a.previous_partner_id,
+            {u.pk for u in a.previous_named_users.all()},
+        )
         for a in EntryAmendment.objects.all()
     }
     assert sorted(v[0] for v in expected.values()) == ["named", "partner", "partner"]
@@ -153,6 +159,10 @@ def test_existing_amendments_are_filled_in_from_the_entrys_history(
 
     migration.backfill(apps, Editor())
     assert {
-        a.pk: (a.previous_visibility, a.previous_partner_id, {u.pk for u in a.previous_named_users.all()})
+        a.pk: (
+            a.previous_visibility,
+            a.previous_partner_id,
+            {u.pk for u in a.previous_named_users.all()},
+        )
         for a in EntryAmendment.objects.all()
     } == expected

@@ -44,7 +44,8 @@ class TestAge:
     def test_inside_the_band_is_met(self):
         result = evaluate(
             DIVERT_RULES,
-            actor=None, person=Person(date(2004, 11, 20)),
+            actor=None,
+            person=Person(date(2004, 11, 20)),
             case=None,
             details={"cohort": "custody"},
             on=date(2026, 11, 27),
@@ -59,7 +60,8 @@ class TestAge:
     def test_outside_the_band_is_not_met_and_says_so(self):
         result = evaluate(
             DIVERT_RULES,
-            actor=None, person=Person(date(2010, 3, 14), approximate=True),
+            actor=None,
+            person=Person(date(2010, 3, 14), approximate=True),
             case=None,
             details={"cohort": "custody"},
             on=date(2026, 11, 27),
@@ -72,7 +74,12 @@ class TestAge:
 
     def test_no_date_of_birth_is_unknown_and_leaves_it_undecided(self):
         result = evaluate(
-            DIVERT_RULES, actor=None, person=Person(None), case=None, details={"cohort": "ae"}, on=date.today()
+            DIVERT_RULES,
+            actor=None,
+            person=Person(None),
+            case=None,
+            details={"cohort": "ae"},
+            on=date.today(),
         )
         assert result["eligible"] is None
         assert rules_of(result)["age"] == (
@@ -95,7 +102,8 @@ class TestCohort:
     def test_a_cohort_not_accepted_is_not_met(self):
         result = evaluate(
             DIVERT_RULES,
-            actor=None, person=Person(date(2004, 1, 1)),
+            actor=None,
+            person=Person(date(2004, 1, 1)),
             case=None,
             details={"cohort": "school"},
             on=date(2026, 1, 9),
@@ -146,7 +154,10 @@ class TestAdversities:
 
     def test_any_of_several(self, lead, case, police):
         rules = {"adversities": {"codes": ["bereavement", "bullying"], "match": "any"}}
-        assert evaluate(rules, actor=lead, person=Person(None), case=case, details={})["eligible"] is False
+        assert (
+            evaluate(rules, actor=lead, person=Person(None), case=case, details={})["eligible"]
+            is False
+        )
         record_adversity(case, "bullying", police)
         result = evaluate(rules, actor=lead, person=Person(None), case=case, details={})
         assert rules_of(result)["adversities"] == (

@@ -218,7 +218,9 @@ class TestConfigurationChanges:
         assert change.after["coordinators"] == [str(other_coordinator.pk)]
 
     def test_nothing_is_written_when_nothing_changes(self, api, coordinator, invisible_walls):
-        response = self.patch(api, coordinator, invisible_walls, {"capacity": invisible_walls.capacity})
+        response = self.patch(
+            api, coordinator, invisible_walls, {"capacity": invisible_walls.capacity}
+        )
         assert response.status_code == 200
         assert not ProgrammeConfigChange.objects.exists()
 

@@ -91,8 +91,10 @@ def _propagate(domains: dict, constraints: list, watch: dict) -> bool:
     return True
 
 
-def solve(system: System, truth: dict, extra=(), limit=200_000) -> dict | None:
-    """A solution of the system plus `extra` constraints, preferring values near `truth`."""
+def solve(system: System, truth: dict, extra=(), limit=50_000) -> dict | None:
+    """A solution of the system plus `extra` constraints, as near `truth` as the search finds:
+    at each node propagate, then try every open unknown at its value nearest the truth; if that
+    breaks a constraint, branch on an unknown of that constraint."""
     constraints = system.constraints + list(extra)
     watch: dict = {v: [] for v in system.domains}
     for n, (terms, _, _) in enumerate(constraints):
@@ -100,25 +102,28 @@ def solve(system: System, truth: dict, extra=(), limit=200_000) -> dict | None:
             watch[v].append(n)
     nodes = [0]
 
+    def broken(values):
+        for terms, lo, hi in constraints:
+            if not lo <= sum(c * values[v] for v, c in terms) <= hi:
+                return terms
+        return None
+
     def search(domains):
         nodes[0] += 1
         if nodes[0] > limit:
             raise SearchLimit
         if not _propagate(domains, constraints, watch):
             return None
-        open_ = [v for v, (lo, hi) in domains.items() if lo < hi]
+        probe = {v: min(max(truth[v], lo), hi) for v, (lo, hi) in domains.items()}
+        terms = broken(probe)
+        if terms is None:
+            return probe
+        open_ = [v for v, _ in terms if domains[v][0] < domains[v][1]]
         if not open_:
-            return {v: lo for v, (lo, _) in domains.items()}
-        # The unknown whose truth is furthest outside its domain first, then the narrowest.
-        v = min(
-            open_,
-            key=lambda u: (
-                -max(domains[u][0] - truth[u], truth[u] - domains[u][1], 0),
-                domains[u][1] - domains[u][0],
-            ),
-        )
+            return None
+        v = min(open_, key=lambda u: domains[u][1] - domains[u][0])
         lo, hi = domains[v]
-        pick = min(max(truth[v], lo), hi)
+        pick = probe[v]
         for part in ((pick, pick), (pick + 1, hi), (lo, pick - 1)):
             if part[0] > part[1]:
                 continue
@@ -245,3 +250,99 @@ def add_table(system: System, title: str, rows: list[list[str]], rules: Rules, e
         publish([grid[(r[0], column)] for r in body], text, f"{title} / {totals[0]} / {column}")
     publish(list(grid.values()), totals[-1], f"{title} / {totals[0]} / total")
     return grid, [r[0] for r in body], columns
+
+
+SCREENING = "Referrals screened, by outcome and month received"
+ADVERSITIES = "Cases with each adversity, by month first recorded"
+PLACES = "Places taken (people enrolled), by month"
+WAITS = "Waiting times"
+PREVALENCE = "Prevalence: share of cases with any adversity recorded in the period"
+
+
+@dataclass
+class Attack:
+    """Everything the downloads for every period say, as one system of constraints."""
+
+    system: System = field(default_factory=System)
+    entries: list = field(default_factory=list)
+    tables: dict = field(default_factory=dict)  # (title, period) → (grid, row labels, columns)
+    shares: list = field(default_factory=list)  # (period, adversity, cases, share, all cases)
+
+
+def attack_downloads(texts: dict[int, str]) -> Attack:
+    """Read the CSV downloaded for each period (months → text) into one system. Unknowns are the
+    true counts per table, month and category; the waiting list per programme; the cases with
+    any adversity per period."""
+    a = Attack()
+    for period, text in texts.items():
+        rules = rules_of(text)
+        found = sections(text)
+        for title, rows in found.items():
+            if title in (WAITS, PREVALENCE) or len(rows) < 3 or len(rows[0]) < 3:
+                continue
+            a.tables[(title, period)] = add_table(a.system, title, rows, rules, a.entries)
+        if WAITS in found:
+            grid, _, _ = a.tables[(PLACES, period)]
+            for programme, enrolled, _median, waiting in found[WAITS][1:]:
+                terms = [(v, 1) for (_, column), v in grid.items() if column == programme]
+                _publish(a, terms, enrolled, rules, f"{WAITS} / {period} / {programme} / enrolled")
+                _publish(a, [(("waiting", programme), 1)], waiting, rules,
+                         f"{WAITS} / {programme} / waiting now")  # fmt: skip
+        if PREVALENCE in found:
+            grid, labels, _ = a.tables[(ADVERSITIES, period)]
+            *rows, (_, cases, _) = found[PREVALENCE][1:]
+            distinct = ("distinct", period)
+            _publish(a, [(distinct, 1)], cases, rules, f"{PREVALENCE} / {period} / cases")
+            everything = [(v, 1) for v in grid.values()]
+            for label, count, share in rows:
+                row = [(v, 1) for (r, _), v in grid.items() if r == label]
+                _publish(a, row, count, rules, f"{PREVALENCE} / {period} / {label}")
+                a.shares.append((period, label, count, share, cases))
+                # Cases with an adversity are among the cases with any.
+                a.system.sum_in([*row, (distinct, -1)], -CAP, 0)
+            # Every case counted has at least one adversity counted.
+            a.system.sum_in([*everything, (distinct, -1)], 0, CAP * len(everything))
+    _tie_distinct_counts(a, sorted(texts))
+    return a
+
+
+def _publish(a: Attack, terms, text, rules, where) -> None:
+    low, high = published_range(text, rules)
+    a.system.sum_in(terms, low, high)
+    if is_hidden(text, rules):
+        a.entries.append(Entry(where, text, tuple(terms)))
+
+
+def _tie_distinct_counts(a: Attack, periods) -> None:
+    """A longer period has at least the cases of a shorter one, and no more new cases than new
+    adversity counts in the months it adds."""
+    for short, long in zip(periods, periods[1:], strict=False):
+        if (ADVERSITIES, short) not in a.tables or (ADVERSITIES, long) not in a.tables:
+            continue
+        ds, dl = ("distinct", short), ("distinct", long)
+        a.system.sum_in([(ds, 1), (dl, -1)], -CAP, 0)
+        added = set(a.tables[(ADVERSITIES, long)][0].values()) - set(
+            a.tables[(ADVERSITIES, short)][0].values()
+        )
+        a.system.sum_in([(dl, 1), (ds, -1), *((v, -1) for v in added)], -CAP, 0)
+
+
+def recovered_figures(a: Attack, truth: dict, limit=50_000) -> list:
+    """Hidden figures whose value is recovered (no second filling-in exists). A witness found
+    for one figure also clears every other figure it changes."""
+    assert a.system.satisfied_by(truth), "the truth must fit what is published"
+    pending = {e.terms: e for e in a.entries}
+    recovered = []
+
+    def value(terms, values):
+        return sum(c * values[v] for v, c in terms)
+
+    while pending:
+        terms, entry = pending.popitem()
+        witness = other_value(a.system, terms, truth, limit)
+        if witness is None:
+            recovered.append(entry)
+            continue
+        for other in [t for t in pending if value(t, witness) != value(t, truth)]:
+            del pending[other]
+    return recovered

@@ -7,11 +7,13 @@ and nothing is left behind for other modules.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.test import Client
 from django.utils import timezone
 
 from cases import services as case_services
@@ -31,10 +33,38 @@ from tests.rights.table import SITUATIONS
 BREAK_GLASS_REASON = "Missing overnight; police need the school's concerns now."
 
 
+class Browser:
+    """A signed-in browser that checks CSRF as a real one does (enforce_csrf_checks): it reads a
+    page once for its CSRF cookie and posts the token with every form.
+
+    It signs in while the world is built, so its session outlives each test's savepoint."""
+
+    def __init__(self, user):
+        self.client = Client(enforce_csrf_checks=True)
+        self.client.force_login(user)
+        page = self.client.get("/", follow=True)  # an auditor's home is the access log
+        assert page.status_code == 200, page.status_code
+        self.token = self.client.cookies["csrftoken"].value
+        # The token the page's forms carry is the one posted (masked, as a browser sends it).
+        found = _FORM_TOKEN.search(page.content)
+        if found:
+            self.token = found.group(1).decode()
+
+    def get(self, url):
+        return self.client.get(url)
+
+    def post(self, url, data: dict):
+        return self.client.post(url, {**data, "csrfmiddlewaretoken": self.token})
+
+
+_FORM_TOKEN = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
 @dataclass
 class Persona:
     user: object | None  # None for the partner system
     token: str
+    browser: Browser | None = None  # None for the partner system, which has no web pages
 
 
 @dataclass
@@ -73,9 +103,9 @@ def _twenty_years_old():
     return today.replace(year=today.year - 20, day=1)
 
 
-def _case(world_partner_user, name: str, given: str, family: str):
+def _case(lead_user, name: str, given: str, family: str):
     """A case led by the user's partner about a new 20-year-old (DIVERT takes 18 to 25)."""
-    actor = _actor(world_partner_user)
+    actor = _actor(lead_user)
     person = case_services.person_create(
         actor=actor,
         data={"given_name": given, "family_name": family, "date_of_birth": _twenty_years_old()},
@@ -130,7 +160,7 @@ def _situation(name, *, lead_user, police, police_user_for_break_glass=None, sha
 
 
 def _persona(user) -> Persona:
-    return Persona(user, factories.token_for(user))
+    return Persona(user, factories.token_for(user), Browser(user))
 
 
 def build_world() -> World:

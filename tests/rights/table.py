@@ -23,6 +23,7 @@ No Django imports here: scripts/render-rights-table.py renders this without a da
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 API, WEB, SYNC = "api", "web", "sync"
@@ -84,8 +85,14 @@ CASE_OPERATIONS: tuple[Operation, ...] = (
         "view_case",
         "read the case",
         (API, WEB),
-        {"practitioner": (L, S, B), "manager": (L, S), "coordinator": (L, S), "client": (L, S),
-         "auditor": (), "admin": ()},  # fmt: skip
+        {
+            "practitioner": (L, S, B),
+            "manager": (L, S),
+            "coordinator": (L, S),
+            "client": (L, S),
+            "auditor": (),
+            "admin": (),
+        },
         how={API: "GET /api/v1/cases/{id}", WEB: "GET /cases/{id}/"},
     ),
     Operation(
@@ -131,8 +138,14 @@ CASE_OPERATIONS: tuple[Operation, ...] = (
         "refer_programme",
         "refer the person to a programme (DIVERT)",
         (API, WEB),
-        {"practitioner": (L, S), "manager": (L, S), "coordinator": (L, S), "client": (L, S),
-         "auditor": (), "admin": ()},  # fmt: skip
+        {
+            "practitioner": (L, S),
+            "manager": (L, S),
+            "coordinator": (L, S),
+            "client": (L, S),
+            "auditor": (),
+            "admin": (),
+        },
         how={
             API: "POST /api/v1/programmes/divert/referrals",
             WEB: "/cases/{id}/programmes/divert/refer/",
@@ -194,8 +207,14 @@ CASE_OPERATIONS: tuple[Operation, ...] = (
         "break_glass",
         "open a case with break-glass",
         (API, WEB),
-        {"practitioner": (U,), "manager": (), "coordinator": (), "auditor": (), "admin": (),
-         "client": ()},  # fmt: skip
+        {
+            "practitioner": (U,),
+            "manager": (),
+            "coordinator": (),
+            "auditor": (),
+            "admin": (),
+            "client": (),
+        },
         situations=(U,),
         how={API: "POST /api/v1/cases/{id}/break-glass", WEB: "/cases/emergency-access/"},
     ),
@@ -358,6 +377,11 @@ def _channels(channels: tuple[str, ...]) -> str:
     return ", ".join(CHANNEL_NAMES[c] for c in channels)
 
 
+def _prose(text: str) -> str:
+    """A paragraph wrapped as the rest of the document is (100 columns)."""
+    return textwrap.fill(text, width=100, break_long_words=False, break_on_hyphens=False)
+
+
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
@@ -370,18 +394,19 @@ def _case_group(title: str, names: tuple[str, ...]) -> list[str]:
         for i, situation in enumerate(op.situations):
             marks = [_mark(situation in op.allowed[role]) for role in ROLES]
             label = op.label if i == 0 else ""
-            lines.append(
-                _row([label, SITUATION_NAMES[situation], *marks, _channels(op.channels)])
-            )
+            lines.append(_row([label, SITUATION_NAMES[situation], *marks, _channels(op.channels)]))
     return lines
 
 
 def _programme_group() -> list[str]:
     header = ["operation", *(PROGRAMME_ACTOR_NAMES[a] for a in PROGRAMME_ACTORS), "checked through"]
     lines = [
-        "**Programme enrolments** (an enrolment in DIVERT, status enrolled, of the subject of a "
-        "case the police lead; the other programme's coordinator and the break-glass practitioner "
-        "work for other partners)",
+        _prose(
+            "**Programme enrolments**: an enrolment in DIVERT, status enrolled, of the subject of a "
+            "case the police lead. Both coordinators work for the VRU, which runs the programmes "
+            "(only the first is named as DIVERT's coordinator); the practitioner with break-glass "
+            "access only works for the school; the auditor is the VRU's."
+        ),
         "",
         _row(header),
         _row(["---"] * len(header)),
@@ -397,14 +422,17 @@ def render_markdown() -> str:
     lines = [
         START,
         "",
-        "Every actor acts for the police. ✓: allowed (2xx, the web form saves and redirects, or "
-        "the sync record is created or updated) and the record is written. ✗: refused (403 or "
-        "404 in the error shape; on the web a 403 or 404 page, or the form shown again with an "
-        "error; in sync the record fails with `forbidden` or `not_found`, or the whole request "
-        "is 403) and nothing is written. *Checked through* names the channels each row is run "
-        "through by `tests/rights/test_parity.py`; a partner system has no web pages. "
-        "Break-glass is tried on a case the school leads and has not shared (police and school "
-        "have a data sharing agreement).",
+        _prose(
+            "In the case tables every actor acts for the police, and *case is* says how the case "
+            "stands towards the police. ✓: allowed (2xx, the web form saves and redirects, or "
+            "the sync record is created or updated) and the record is written. ✗: refused (403 or "
+            "404 in the error shape; on the web a 403 or 404 page, or the form shown again with an "
+            "error; in sync the record fails with `forbidden` or `not_found`, or the whole request "
+            "is 403) and nothing is written. *Checked through* names the channels each row is run "
+            "through by `tests/rights/test_parity.py`; a partner system has no web pages. "
+            "Break-glass is tried on a case the school leads and has not shared (police and school "
+            "have a data sharing agreement)."
+        ),
         "",
     ]
     groups = [_case_group(title, names) for title, names in CASE_GROUPS]

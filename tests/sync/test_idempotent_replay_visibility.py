@@ -122,9 +122,9 @@ def _post_routes(resolver=None, prefix=""):
         elif isinstance(pattern, URLPattern):
             view = getattr(pattern.callback, "cls", None)
             path = prefix + str(pattern.pattern)
-            if view and issubclass(view, APIView) and hasattr(view, "post"):
-                if path.startswith("api/v1/"):
-                    yield path, pattern.name, set(pattern.pattern.converters), view
+            is_post = view and issubclass(view, APIView) and hasattr(view, "post")
+            if is_post and path.startswith("api/v1/"):
+                yield path, pattern.name, set(pattern.pattern.converters), view
 
 
 def test_every_post_route_says_what_a_replay_must_check():

@@ -10,7 +10,6 @@ from django.core.cache import cache
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
-from schemathesis.core import NotSet
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests import factories
@@ -71,36 +70,3 @@ def test_api_never_fails_and_matches_its_schema(case, fuzz_token):
         headers={"Authorization": f"Bearer {fuzz_token}"},
         checks=[not_a_server_error, response_schema_conformance],
     )
-
-
-NUL = "\x00"
-
-
-def _with_nul(value):
-    """Every string in a generated value, keys included, with a NUL character in the middle."""
-    if isinstance(value, str):
-        return value[: len(value) // 2] + NUL + value[len(value) // 2 :]
-    if isinstance(value, dict):
-        return {_with_nul(k): _with_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_with_nul(v) for v in value]
-    return value
-
-
-@schema.parametrize()
-@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_nul_characters_are_refused_never_a_server_error(case, fuzz_token):
-    """Random generation rarely puts a NUL where it reaches the database (a valid body with one in
-    a stored field, a filter that is queried): put one in every string of the most specific part of
-    an otherwise generated request, the body, else the query, else the path. On PostgreSQL each
-    would be a 500 if it got through; core.middleware answers 400."""
-    if case.body is not None and not isinstance(case.body, NotSet):
-        case.body = _with_nul(case.body)
-    elif case.query:
-        case.query = _with_nul(case.query)
-    elif case.path_parameters:
-        case.path_parameters = _with_nul(case.path_parameters)
-    else:
-        return
-    response = case.call(headers={"Authorization": f"Bearer {fuzz_token}"})
-    assert response.status_code < 500, (case.method, case.formatted_path, response.text[:500])

@@ -54,7 +54,8 @@ def access_log(request, actor):
             email = data["user"].strip()
             rows = rows.filter(user__email__iexact=email)
             searched_for["user"] = [
-                str(pk) for pk in User.objects.filter(email__iexact=email).values_list("pk", flat=True)
+                str(pk)
+                for pk in User.objects.filter(email__iexact=email).values_list("pk", flat=True)
             ]
         if data["date_from"]:
             rows = rows.filter(at__gte=_day_start(data["date_from"]))
