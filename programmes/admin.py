@@ -3,6 +3,8 @@ personal data and are not in the admin: every read of them goes through the acce
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.contrib import admin
 from django.db.models import F
@@ -11,8 +13,8 @@ from django.utils import timezone
 from core.changes import record_change
 from core.errors import ValidationFailed
 from programmes.config import validate_config
-from programmes.models import Programme
-from programmes.services import CONFIG_FIELDS
+from programmes.models import Programme, ProgrammeConfigChange
+from programmes.services import CONFIG_FIELDS, programme_config_change_record
 
 
 class ProgrammeForm(forms.ModelForm):
@@ -54,3 +56,64 @@ class ProgrammeAdmin(admin.ModelAdmin):
                 version=F("version") + 1, updated_at=timezone.now()
             )
         record_change("programme", obj.pk, "updated" if change else "created")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change:
+            return
+        # Configuration changed here is kept like a change through the API (who, when, values).
+        programme = Programme.objects.get(pk=form.instance.pk)
+        before, after = {}, {}
+        for name in form.changed_data:
+            field = Programme._meta.get_field(name)
+            old = _jsonable(form.initial.get(name))
+            if field.many_to_many:
+                new = _jsonable(getattr(programme, name).all())
+            elif field.many_to_one:  # the form's initial value is the id
+                old, new = (
+                    _jsonable(form.initial.get(name)),
+                    _jsonable(getattr(programme, field.attname)),
+                )
+            else:
+                new = _jsonable(getattr(programme, name))
+            if old != new:
+                before[name], after[name] = old, new
+        membership = getattr(request.user, "membership", None)
+        programme_config_change_record(
+            programme=programme, before=before, after=after, user=request.user,
+            partner=membership.partner if membership else None,
+            role=membership.role if membership else "",
+        )  # fmt: skip
+
+
+@admin.register(ProgrammeConfigChange)
+class ProgrammeConfigChangeAdmin(admin.ModelAdmin):
+    """Who changed which setting of a programme, when, and the values before and after. Read-only:
+    the log is append-only."""
+
+    list_display = ["at", "programme", "version", "user", "role", "changed"]
+    list_filter = ["programme"]
+    readonly_fields = [
+        "programme", "version", "at", "user", "client", "partner", "role", "changed", "before",
+        "after",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _jsonable(value):
+    """Configuration values as kept in the change log: related records by id."""
+    if hasattr(value, "pk"):
+        return str(value.pk)
+    if isinstance(value, (list, tuple)) or hasattr(value, "model"):
+        return sorted(str(getattr(v, "pk", v)) for v in value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value

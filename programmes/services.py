@@ -119,20 +119,26 @@ def programme_update(
             before["coordinators"], after["coordinators"] = old, new
         programme.coordinators.set(coordinators)
     programme.refresh_from_db()
-    _record_config_change(actor, programme, before, after)
+    programme_config_change_record(
+        programme=programme, before=before, after=after, user=actor.user, client=actor.client,
+        partner=actor.partner, role=actor.role or "",
+    )  # fmt: skip
     record_change("programme", programme.pk, "updated")
     return programme
 
 
-def _record_config_change(actor: Actor, programme: Programme, before: dict, after: dict) -> None:
-    """Every change of configuration is kept (append-only), so a rule edited and put back is
-    still seen by information governance. Nothing is written when nothing changed."""
+def programme_config_change_record(
+    *, programme: Programme, before: dict, after: dict, user=None, client=None, partner=None,
+    role: str = "",
+) -> None:  # fmt: skip
+    """Every change of configuration is kept (append-only), whether made through the API or the
+    admin, so a rule edited and put back is still seen by information governance. Called inside
+    the change's transaction; nothing is written when nothing changed."""
     if not before:
         return
     ProgrammeConfigChange.objects.create(
-        programme=programme, version=programme.version, user=actor.user, client=actor.client,
-        partner=actor.partner, role=actor.role or "", changed=sorted(before),
-        before=before, after=after,
+        programme=programme, version=programme.version, user=user, client=client, partner=partner,
+        role=role, changed=sorted(before), before=before, after=after,
     )  # fmt: skip
 
 

@@ -342,14 +342,14 @@ _LABELS = {
 }
 
 
-def _stored_id(record: IdempotencyRecord):
+def _stored_body(record: IdempotencyRecord) -> dict:
     if not 200 <= (record.status_code or 0) < 300:
-        return None
+        return {}
     try:
         body = json.loads(bytes(record.body) or b"null")
     except ValueError:
-        return None
-    return body.get("id") if isinstance(body, dict) else None
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def replay_hidden(actor, url_name: str, url_kwargs: dict, record: IdempotencyRecord):
@@ -366,9 +366,13 @@ def replay_hidden(actor, url_name: str, url_kwargs: dict, record: IdempotencyRec
         if name not in URL_RECORDS:
             return ("record", value)
         about.append((URL_RECORDS[name], value))
-    stored_id = _stored_id(record)
-    if url_name in BODY_RECORDS and stored_id:
-        about.append((BODY_RECORDS[url_name], stored_id))
+    body = _stored_body(record)
+    if url_name in BODY_RECORDS and body.get("id"):
+        about.append((BODY_RECORDS[url_name], body["id"]))
+    if body.get("case_visible") is True and body.get("case"):
+        # An enrolment shown with its case open holds what was derived from the case (its
+        # eligibility, as the caller could see it then).
+        about.append(("case", body["case"]))
     for resource, object_id in about:
         try:
             visible = _visible(resource, actor).filter(pk=object_id).exists()

@@ -13,10 +13,13 @@ import json
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.forms import ModelMultipleChoiceField
 
 from audit.models import AppendOnlyError
 from casework import services as casework_services
+from partners.models import Role
 from programmes.models import ProgrammeConfigChange
+from tests import factories
 from tests.programmes.conftest import actor, share, years_ago
 
 pytestmark = pytest.mark.django_db
@@ -233,6 +236,38 @@ class TestConfigurationChanges:
             change.delete()
         with pytest.raises(AppendOnlyError):
             change.save()
+
+    def test_changes_made_in_the_admin_are_kept_too(self, client, vru, invisible_walls):
+        sysadmin = factories.make_user(vru, Role.ADMIN, email="sysadmin@vru.example")
+        client.force_login(sysadmin)
+        url = f"/admin/programmes/programme/{invisible_walls.pk}/change/"
+        form = client.get(url).context["adminform"].form
+        data = {}
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if isinstance(field, ModelMultipleChoiceField):
+                data[name] = [str(v) for v in value or []]
+            elif isinstance(value, dict | list):
+                data[name] = json.dumps(value)
+            elif isinstance(value, bool):
+                if value:
+                    data[name] = "on"
+            elif value is not None:
+                data[name] = str(value)
+        rules = {"age": {"max": 17}, "adversities": {"codes": ["bullying"], "match": "all"}}
+        data["eligibility"] = json.dumps(rules)
+        data["capacity"] = "4"
+        assert client.post(url, data).status_code == 302
+        change = ProgrammeConfigChange.objects.get(programme=invisible_walls)
+        assert (change.user, change.role, change.changed) == (
+            sysadmin,
+            "admin",
+            ["capacity", "eligibility"],
+        )
+        assert change.before["eligibility"] == invisible_walls.eligibility
+        assert (change.after["eligibility"], change.after["capacity"]) == (rules, 4)
+        listed = client.get("/admin/programmes/programmeconfigchange/")
+        assert listed.status_code == 200 and b"eligibility" in listed.content
 
     @pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL trigger")
     def test_the_database_refuses_changes_too(self, api, coordinator, invisible_walls):

@@ -4,7 +4,9 @@ batch sync must all answer each cell the same way.
 Allowed: 2xx (web: a redirect after saving; sync: the record created or updated) and the record
 written. Refused: 403 or 404 in the error shape (web: a 403 or 404 page, or the form shown again
 with an error; sync: the record fails with `forbidden` or `not_found`, or the whole request is
-403) and nothing written; a refusal about a case the actor cannot read reveals nothing of it.
+403; a case named in the body rather than the URL that the actor cannot see is an unknown id,
+400 `invalid` / `unknown case`, as for one that does not exist) and nothing written; a refusal
+about a case the actor cannot read reveals nothing of it.
 
 A cell where a channel disagrees with the table is a bug in that channel: it is listed in
 DISAGREEMENTS below (strict xfail, so fixing it makes the suite say so).
@@ -32,34 +34,8 @@ pytestmark = pytest.mark.django_db
 API, WEB, SYNC = table.API, table.WEB, table.SYNC
 
 # (channel, operation, role or programme actor, situation or "programme") → why it fails today.
-# Both families below are refusals of a case named in the request body (not the URL) that the
-# caller cannot read: the caller learns nothing and nothing is written, but the answer is not a
-# refusal (400 / `invalid`), unlike the same operation in the other channels (404).
-_UNREADABLE_CASE_CELLS = [
-    (role, situation)
-    for role in table.ROLES
-    for situation in table.SITUATIONS
-    if not table.allowed("view_case", role, situation)
-]
-DISAGREEMENTS: dict[tuple[str, str, str, str], str] = {
-    **{
-        (API, "refer_programme", role, situation): (
-            "POST /api/v1/programmes/divert/referrals with a case the caller cannot read answers "
-            "400 invalid {case: unknown case} (programmes/api/views.py _visible_case), not 404/403; "
-            "the web answers 404 (403 for auditors and admins)"
-        )
-        for role, situation in _UNREADABLE_CASE_CELLS
-    },
-    **{
-        (SYNC, "add_entry", role, situation): (
-            "POST /api/v1/sync/entries naming a case the caller cannot read fails the record with "
-            "code `invalid` {case_local_id: unknown case} (sync/services.py _case), not "
-            "`not_found`; auditors and admins, who can never add entries, get no whole-request "
-            "403 either (sync_entries has no role check, unlike sync_people)"
-        )
-        for role, situation in _UNREADABLE_CASE_CELLS
-    },
-}
+# Empty: every channel agrees with the table.
+DISAGREEMENTS: dict[tuple[str, str, str, str], str] = {}
 
 
 # --- outcomes -----------------------------------------------------------------------------------
@@ -80,7 +56,16 @@ def _api_outcome(response) -> Outcome:
         return Outcome("allowed", status, detail, response.content)
     if status in (403, 404) and _error_shape(response):
         return Outcome("refused", status, detail, response.content)
+    if status == 400 and _error_shape(response) and _unknown_reference(response.json()["error"]):
+        # A record named in the body (not the URL) that the caller cannot see is an unknown id:
+        # refused, with nothing revealed, exactly as for an id that does not exist.
+        return Outcome("refused", status, detail, response.content)
     return Outcome("unexpected", status, detail, response.content)
+
+
+def _unknown_reference(error: dict) -> bool:
+    messages = [m for ms in (error.get("fields") or {}).values() for m in ms]
+    return error.get("code") == "invalid" and any(str(m).startswith("unknown ") for m in messages)
 
 
 def _error_shape(response) -> bool:
@@ -106,6 +91,8 @@ def _sync_outcome(response) -> Outcome:
     if result["status"] in ("created", "updated"):
         return Outcome("allowed", status, detail, response.content)
     if result["status"] == "error" and result["error"]["code"] in ("forbidden", "not_found"):
+        return Outcome("refused", status, detail, response.content)
+    if result["status"] == "error" and _unknown_reference(result["error"]):
         return Outcome("refused", status, detail, response.content)
     return Outcome("unexpected", status, detail, response.content)
 

@@ -19,6 +19,13 @@ from audit.models import AccessLog
 from cases import services as case_services
 from sync.idempotency import BODY_RECORDS, NOTHING_TO_RECHECK, URL_RECORDS
 from sync.models import IdempotencyRecord
+from casework import services as casework_services
+from programmes import services as programme_services
+from tests.programmes.conftest import (  # noqa: F401 (fixtures)
+    invisible_walls,
+    other_coordinator,
+    programmes,
+)
 from tests.sync.conftest import as_actor
 
 pytestmark = pytest.mark.django_db
@@ -113,6 +120,37 @@ class TestWrites:
         assert post(client, url, body, "a-1").status_code == 201
         unshare(case, school, officer)
         assert post(client, url, body, "a-1").status_code == 404
+
+
+class TestDerivedContent:
+    """An enrolment's response carries its eligibility as the caller could see it then."""
+
+    def test_a_coordinator_who_lost_the_case_does_not_get_its_eligibility_again(
+        self, api, officer, coordinator, vru, invisible_walls, make_person, share_with
+    ):
+        today = timezone.localdate()
+        person = make_person(date_of_birth=today.replace(year=today.year - 9))
+        case = case_services.case_create(actor=as_actor(officer), subject=person, data={})
+        share_with(case, vru)
+        casework_services.adversity_create(
+            actor=as_actor(officer), case=case, code="parental_incarceration", source="disclosed"
+        )
+        details = {
+            "prison": "HMP Northshire",
+            "imprisoned_family_member": {"name": "Dan", "relationship": "father"},
+        }
+        enrolment = programme_services.enrolment_create(
+            actor=as_actor(officer), programme=invisible_walls, person=person, case=case,
+            details=details,
+        )  # fmt: skip
+        client = api(coordinator)
+        url = f"/api/v1/enrolments/{enrolment.pk}/transitions"
+        first = post(client, url, {"to": "eligibility_checked"}, "t-1")
+        assert first.status_code == 200 and first.json()["eligibility"]["eligible"] is True
+        unshare(case, vru, officer)
+        again = post(client, url, {"to": "eligibility_checked"}, "t-1")
+        assert again.status_code == 404
+        assert "parental_incarceration" not in again.content.decode()
 
 
 def _post_routes(resolver=None, prefix=""):
