@@ -320,6 +320,15 @@ def _loop(edges: dict[tuple, list[tuple]]) -> tuple | None:
     return None
 
 
+def _misconfigured(exc: Exception) -> Conflict:
+    logger.warning("Unusable programme intake schema: %s", exc.__class__.__name__)
+    return Conflict(
+        "This programme's intake form is misconfigured, so it cannot take referrals until a "
+        "coordinator or administrator corrects its intake schema.",
+        code="intake_schema_invalid",
+    )
+
+
 def validate_details(intake_schema: dict, details: Any) -> None:
     """Referral details must satisfy the programme's intake schema: 400 naming each field.
 
@@ -339,18 +348,16 @@ def validate_details(intake_schema: dict, details: Any) -> None:
         validator = Draft202012Validator(
             schema, format_checker=FORMAT_CHECKER, registry=_NO_RETRIEVAL
         )
+    except (SchemaError, RecursionError) as exc:
+        raise _misconfigured(exc) from None
+    try:
         errors = sorted(validator.iter_errors(details), key=lambda e: list(e.absolute_path))
+    except referencing.exceptions.Unresolvable as exc:
+        raise _misconfigured(exc) from None
     except RecursionError:
         raise ValidationFailed(
             "The intake details are nested too deeply.",
             fields={"details": ["Nested too deeply."]},
-        ) from None
-    except (SchemaError, referencing.exceptions.Unresolvable) as exc:
-        logger.warning("Unusable programme intake schema: %s", exc.__class__.__name__)
-        raise Conflict(
-            "This programme's intake form is misconfigured, so it cannot take referrals until a "
-            "coordinator or administrator corrects its intake schema.",
-            code="intake_schema_invalid",
         ) from None
     if errors:
         raise ValidationFailed(
@@ -397,6 +404,8 @@ def validate_config(config: dict[str, Any]) -> None:
                 Draft202012Validator.check_schema(schema)
             except SchemaError as exc:
                 fields["intake_schema"] = [f"Not a valid JSON Schema: {exc.message}"]
+            except RecursionError:
+                fields["intake_schema"] = ["Nested too deeply."]
             else:
                 if schema.get("type", "object") != "object":
                     fields["intake_schema"] = ['The intake schema must have "type": "object".']

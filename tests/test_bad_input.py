@@ -245,6 +245,14 @@ class TestIntakeSchemas:
             in api_error(self.patch(api, coordinator, {"intake_schema": schema}))["fields"]
         )
 
+    def test_the_api_refuses_a_schema_nested_too_deeply_to_check(self, api, coordinator, divert):
+        schema: dict = {"type": "string"}
+        for _ in range(400):
+            schema = {"not": schema}
+        body = {"intake_schema": {"type": "object", "properties": {"a": schema}}}
+        error = api_error(self.patch(api, coordinator, body))
+        assert error["fields"] == {"intake_schema": ["Nested too deeply."]}
+
     def test_the_api_accepts_local_refs_that_resolve(self, api, coordinator, divert):
         schema = {
             "type": "object",

@@ -17,15 +17,12 @@ from rest_framework.views import APIView
 
 from audit.models import AccessLog
 from cases import services as case_services
-from sync.idempotency import BODY_RECORDS, NOTHING_TO_RECHECK, URL_RECORDS
-from sync.models import IdempotencyRecord
 from casework import services as casework_services
 from programmes import services as programme_services
-from tests.programmes.conftest import (  # noqa: F401 (fixtures)
-    invisible_walls,
-    other_coordinator,
-    programmes,
-)
+from programmes.catalogue import install_standard_programmes
+from programmes.models import Programme
+from sync.idempotency import BODY_RECORDS, NOTHING_TO_RECHECK, URL_RECORDS
+from sync.models import IdempotencyRecord
 from tests.sync.conftest import as_actor
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +117,14 @@ class TestWrites:
         assert post(client, url, body, "a-1").status_code == 201
         unshare(case, school, officer)
         assert post(client, url, body, "a-1").status_code == 404
+
+
+@pytest.fixture
+def invisible_walls(coordinator):
+    install_standard_programmes(Programme)
+    programme = Programme.objects.get(slug="invisible-walls")
+    programme.coordinators.set([coordinator])
+    return programme
 
 
 class TestDerivedContent:

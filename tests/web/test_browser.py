@@ -19,7 +19,16 @@ from playwright.sync_api import expect
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+# README screenshots are refreshed only on request (UPDATE_SCREENSHOTS=1): tests never rewrite
+# tracked files otherwise.
 SHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+UPDATE_SHOTS = os.environ.get("UPDATE_SCREENSHOTS") == "1"
+
+
+def save_shot(page, name: str, **options) -> None:
+    if UPDATE_SHOTS:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), **options)
 
 pytestmark = [
     pytest.mark.browser,
@@ -101,8 +110,7 @@ class Session:
         assert not bad, f"accessibility violations on {label}:\n" + "\n".join(bad)
 
     def shot(self, name: str, *, full_page: bool = True) -> None:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+        save_shot(self.page, name, full_page=full_page)
 
     def check(self, name: str, *, full_page: bool = True) -> None:
         self.axe(name)
@@ -334,15 +342,14 @@ def test_sign_in_pages_and_the_session_timeout_warning(
     page.fill("#id_password", "wrong password")
     page.click("button:has-text('Sign in')")
     expect(page.locator("body")).to_contain_text("Enter a correct email address and password")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "sign-in-error.png"), full_page=True)
+    save_shot(page, "sign-in-error", full_page=True)
     page.fill("#id_username", "officer@police.example")
     page.fill("#id_password", "correct-horse-battery-staple")
     page.click("button:has-text('Sign in')")
     dialog = page.locator("#session-timeout")
     dialog.wait_for(state="visible", timeout=5000)
     assert "You will be signed out soon" in dialog.inner_text()
-    page.screenshot(path=str(SHOTS / "session-timeout-warning.png"))
+    save_shot(page, "session-timeout-warning")
     page.click("#session-stay")
     dialog.wait_for(state="hidden", timeout=3000)
     # Left alone, the page signs the person out and says why.
