@@ -6,11 +6,9 @@ A spreadsheet runs a cell that starts with "=", "+", "-" or "@" as a formula (a 
 carriage return the same way. Following OWASP's rule, any text that starts with one of those gets
 a single quote in front, which spreadsheets show as text and do not run.
 
-Numbers are written as numbers: a Python int or float (never a bool) goes out unquoted and
-unchanged, negative or not, because a spreadsheet reads "-3" as the number −3, never a formula,
-and numeric columns should stay numeric. Everything else is text: it is escaped as above and
-always quoted (csv.QUOTE_NONNUMERIC), so a spreadsheet that splits on ";" or a tab instead of ","
-cannot cut a cell in two and start a new one with a formula.
+Numbers are written as numbers: a Python int or float (never a bool) goes out unchanged,
+negative or not, because a spreadsheet reads "-3" as the number −3, never a formula, and numeric
+columns should stay numeric. Everything else is text, escaped as above.
 """
 
 from __future__ import annotations
@@ -34,7 +32,7 @@ class SafeWriter:
     """csv.writer's writerow/writerows, with every cell made safe first."""
 
     def __init__(self, out) -> None:
-        self._writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
+        self._writer = csv.writer(out, lineterminator="\r\n")
 
     def writerow(self, row: Iterable[Any]) -> None:
         self._writer.writerow([safe_cell(v) for v in row])

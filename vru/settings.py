@@ -75,7 +75,6 @@ INSTALLED_APPS = [
     "programmes",
     "followups",
     "sync",
-    "reports",
     "web",
 ]
 
