@@ -30,6 +30,7 @@ def save_shot(page, name: str, **options) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{name}.png"), **options)
 
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
