@@ -25,8 +25,22 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise AppendOnlyError(f"{self.model._meta.verbose_name} is append-only.")
 
 
-class AccessLogQuerySet(AppendOnlyQuerySet):
-    pass
+class AppendOnlyModel(models.Model):
+    """A record that is only ever added to: saving an existing row or deleting one refuses, as
+    its queryset does (and, on PostgreSQL, a trigger in each table's migration)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(f"{self._meta.verbose_name} is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{self._meta.verbose_name} is append-only.")
 
 
 class Channel(models.TextChoices):
@@ -36,7 +50,7 @@ class Channel(models.TextChoices):
     SYSTEM = "system", "Background job"
 
 
-class AccessLog(models.Model):
+class AccessLog(AppendOnlyModel):
     id = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(
@@ -60,8 +74,6 @@ class AccessLog(models.Model):
     justification = models.CharField(max_length=500, blank=True)
     detail = models.JSONField(default=dict, blank=True)
 
-    objects = AccessLogQuerySet.as_manager()
-
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["user", "at"]), models.Index(fields=["partner", "at"])]
@@ -69,11 +81,3 @@ class AccessLog(models.Model):
     def __str__(self) -> str:
         who = self.user_id or self.client_id
         return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.object_type} {self.object_id}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("The access log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("The access log is append-only.")

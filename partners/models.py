@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group,
 from django.db import models
 from django.utils import timezone
 
-from audit.models import AppendOnlyError
+from audit.models import AppendOnlyModel
 
 
 class Sector(models.TextChoices):
@@ -211,19 +211,7 @@ class PersonalToken(models.Model):
         return self.revoked_at is None and self.expires_at > timezone.now() and self.user.is_active
 
 
-class MembershipChangeQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("The membership change log is append-only.")
-
-    def delete(self):
-        raise AppendOnlyError("The membership change log is append-only.")
-
-    # bulk_update goes through update(); keep it closed too.
-    def bulk_update(self, *args, **kwargs):
-        raise AppendOnlyError("The membership change log is append-only.")
-
-
-class MembershipChange(models.Model):
+class MembershipChange(AppendOnlyModel):
     """Every membership created or changed (partner, role): who did it, to whom, from what, to what.
 
     Append-only like the access log: the model and its queryset refuse updates and deletes, and on
@@ -245,19 +233,9 @@ class MembershipChange(models.Model):
     new_role = models.CharField(max_length=20, choices=Role.choices)
     channel = models.CharField(max_length=20)  # admin, command, ...
 
-    objects = MembershipChangeQuerySet.as_manager()
-
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["user", "at"])]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} membership of {self.user_id} changed"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("The membership change log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("The membership change log is append-only.")

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from audit.models import AppendOnlyError, AppendOnlyQuerySet
+from audit.models import AppendOnlyModel
 from cases.models import Versioned
 
 
@@ -59,7 +59,7 @@ class Programme(Versioned):
         return self.name
 
 
-class ProgrammeConfigChange(models.Model):
+class ProgrammeConfigChange(AppendOnlyModel):
     """One change to a programme: who made it, when, which settings, and each value before and
     after. Configuration (eligibility rules, intake schema, capacity, schedule, coordinators) is not
     personal data, so the values are kept: information governance can see, for instance, who edited
@@ -86,22 +86,12 @@ class ProgrammeConfigChange(models.Model):
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["programme", "at", "id"]
         indexes = [models.Index(fields=["programme", "at"])]
 
     def __str__(self) -> str:
         return f"{self.programme_id} v{self.version}: {', '.join(self.changed)}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("Programme configuration changes are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Programme configuration changes are append-only.")
 
 
 class EnrolmentStatus(models.TextChoices):
