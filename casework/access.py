@@ -19,7 +19,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from audit.services import Access, access_record, access_refused
 from cases import access as case_access
-from cases.models import Case, Share
+from cases.models import BreakGlassAccess, Case, Share
 from casework.models import (
     Action,
     AdversityRecord,
@@ -363,8 +363,6 @@ def check_break_glass_agreement(actor: Actor, case: Case) -> None:
 
 def break_glass_requests_for_approval(actor: Actor) -> QuerySet:
     """Break-glass requests waiting for a manager of the requesting user's own partner."""
-    from cases.models import BreakGlassAccess
-
     if not can_approve_break_glass(actor):
         return BreakGlassAccess.objects.none()
     return BreakGlassAccess.objects.filter(

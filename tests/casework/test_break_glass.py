@@ -227,3 +227,15 @@ class TestBreakGlassNeedsAnAgreementAndApproval:
         )
         assert response.status_code == 302
         assert BreakGlassAccess.objects.get(pk=request_id).status == "open"
+        assert logged(own_manager, action="list_break_glass_requests").exists()
+
+    def test_other_partners_managers_and_practitioners_see_no_requests_in_the_web(
+        self, api, make_case, outsider, emergency_agreement, sergeant, client
+    ):
+        first, second = make_case(summary="one"), make_case(summary="two")
+        open_glass(api, outsider, first)
+        open_glass(api, outsider, second)
+        client.force_login(sergeant)  # a manager, but of the lead partner, not the requester's
+        assert second.reference not in client.get("/manager/break-glass/").content.decode()
+        client.force_login(outsider)
+        assert client.get("/manager/break-glass/").status_code == 403

@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from audit.services import Access, access_record
 from cases import access
 from cases.models import CaseStatus
 from casework import access as casework_access
@@ -133,5 +134,11 @@ def break_glass_requests(request, actor):
         casework_access.break_glass_requests_for_approval(actor)
         .select_related("user", "case")
         .order_by("requested_at")
+    )
+    # The reasons are free text about a case: reading them is logged, by id.
+    access_record(
+        actor=actor,
+        action="list_break_glass_requests",
+        accesses=[Access("break_glass", r.pk, case_id=r.case_id) for r in pending],
     )
     return render(request, "web/manager_break_glass.html", {"pending": pending, "form": form})
