@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
+from celery import Celery
+from django.db import connection
 from rest_framework.test import APIClient
 
 from partners.models import Role
-from tests import factories
+from tests import factories, realparts
 
 
 class Api(APIClient):
@@ -79,3 +84,72 @@ def api():
         return Api(token)
 
     return make
+
+
+@pytest.fixture
+def stack(tmp_path):
+    """A Redis server, a mail folder, and worker/web/publisher factories; all stopped afterwards."""
+    if connection.vendor != "postgresql":
+        pytest.skip("other processes share the test database on PostgreSQL only")
+    redis = realparts.RedisServer(tmp_path)
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    (tmp_path / "var").mkdir()
+    env = {
+        **os.environ,
+        "DATABASE_URL": realparts.database_url(),
+        "REDIS_URL": redis.url,
+        "DJANGO_ENV": "test",
+        "VAR_DIR": str(tmp_path / "var"),
+        "EMAIL_BACKEND": "tests.followups.mail_backend.EmailBackend",
+        "TEST_MAIL_DIR": str(mail),
+        "PYTHONPATH": str(realparts.ROOT),
+    }
+    processes: list[realparts.Process] = []
+    publishers: list[Celery] = []
+
+    class Stack:
+        def worker(self, name: str, **extra_env) -> realparts.Worker:
+            worker = realparts.Worker(name, env, tmp_path, **extra_env)
+            processes.append(worker)
+            return worker.start()
+
+        def workers(self, *names: str) -> list[realparts.Worker]:
+            """Several workers, started side by side."""
+            started = [realparts.Worker(name, env, tmp_path) for name in names]
+            processes.extend(started)
+            for worker in started:
+                worker.launch()
+            for worker in started:
+                worker.wait_ready()
+            return started
+
+        def web(self, name: str = "web", **extra_env) -> realparts.Gunicorn:
+            server = realparts.Gunicorn(name, env, tmp_path, **extra_env)
+            processes.append(server)
+            return server.start()
+
+        def send(self, task: str, **kwargs) -> None:
+            """What beat does: put a task on the Redis queue."""
+            if not publishers:
+                publishers.append(
+                    Celery("integration-tests", broker=redis.url, set_as_current=False)
+                )
+            publishers[0].send_task(task, kwargs=kwargs)
+
+        def mails(self) -> list[dict]:
+            return realparts.sent(mail)
+
+    stack = Stack()
+    stack.redis, stack.env = redis, env
+    redis.start()
+    try:
+        yield stack
+    finally:
+        for process in processes:
+            process.kill()  # nothing to wait for: every test ends with the work done or abandoned
+        for publisher in publishers:
+            publisher.close()
+        redis.stop()
+        # Let the database flush after the test: no other connection may hold a lock.
+        shutil.rmtree(mail, ignore_errors=True)
