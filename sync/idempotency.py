@@ -4,16 +4,21 @@ A middleware, so no view can forget it. For a POST that carries the header it:
 
 1. authenticates the caller with the view's own authenticators (the result is handed on to the
    view, so a token is checked once) and scopes the key to that caller (client or user);
-2. claims the key with an INSERT under a unique (caller, key) constraint *before the view runs*,
-   so of two concurrent requests with one key exactly one runs; the other finds the claim and is
-   told 409 (still in flight) or gets the replay;
-3. stores the view's response (status, the headers that matter, body) on the claim, kept for
-   IDEMPOTENCY_KEY_HOURS (at least 24), after which `sync.tasks.idempotency_purge` deletes it.
+2. opens one transaction, takes the key (on PostgreSQL a transaction-scoped advisory lock, then
+   the key's row `SELECT … FOR UPDATE`), runs the view inside it, and completes the key with the
+   view's response (status, the headers that matter, body) *in the same transaction*. So the
+   write and the key's completion commit together or not at all: a process killed at any moment
+   leaves either both (a retry replays the response) or neither (a retry runs cleanly). A second
+   request with the key while the first is running is told 409 at once (the lock is taken, not
+   waited for); nothing "in flight" outlives the request that holds it;
+3. keeps the stored response for IDEMPOTENCY_KEY_HOURS (at least 24), after which
+   `sync.tasks.idempotency_purge` deletes it.
 
 A repeat with the same key and the same method, path and body returns the stored response with
 `Idempotent-Replayed: true` and runs nothing; the same key with a different request is 422.
 Responses that say the request never started (401, 403, 429) or failed on our side (5xx) are not
-kept: the claim is released so a retry with the same key runs normally.
+kept: a retry with the same key runs normally. An exception that escapes the view rolls back the
+view's writes with the key.
 
 A stored response is a copy of records as the caller could see them then. So:
 - views that only read (`idempotency_stores_response = False`, e.g. POST /people/matches) keep no
@@ -29,11 +34,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import signal
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from rest_framework.views import APIView
@@ -50,8 +57,14 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 KEPT_HEADERS = ("Content-Type", "ETag", "Location", "Last-Modified", "Content-Language")
 NOT_KEPT = {401, 403, 429}
-# A claim older than this whose request never finished (its process died) may be taken over.
-STALE_CLAIM = timedelta(minutes=5)
+# Claims are no longer committed before their request finishes, so an "in flight" row can only
+# have been left by a release before this one (which committed the claim first). Past this age its
+# request is certainly over (gunicorn's worker timeout is 30 s), and the key may be taken over.
+STALE_CLAIM = timedelta(seconds=60)
+# Tests (and only tests: TEST_FAULTS cannot be set in production) may ask for the process to be
+# killed at these points, to prove that nothing is doubled or lost whenever a worker dies.
+FAULT_HEADER = "X-Test-Fault"
+FAULT_POINTS = ("before-commit", "after-commit")
 
 
 def _error(status: int, message: str, code: str, **headers) -> JsonResponse:
@@ -59,6 +72,16 @@ def _error(status: int, message: str, code: str, **headers) -> JsonResponse:
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
     return response
+
+
+def _in_flight() -> JsonResponse:
+    return _error(
+        409,
+        f"A request with this {HEADER} is still being processed. Retry shortly to get its "
+        "response.",
+        "idempotency_in_flight",
+        Retry_After="1",
+    )
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -72,17 +95,33 @@ def caller_key(actor) -> str:
     return f"client:{actor.client.pk}" if actor.client else f"user:{actor.user.pk}"
 
 
+def _take_key(caller: str, key: str) -> bool:
+    """Hold the key for the rest of the transaction; False when another request holds it.
+
+    On PostgreSQL a transaction-scoped advisory lock on a hash of (caller, key): it covers a key
+    with no row yet, is never waited for, and is let go by commit, rollback or a dead connection.
+    SQLite runs one write transaction at a time, so there is nothing to take."""
+    if connection.vendor != "postgresql":
+        return True
+    digest = hashlib.sha256(f"{caller}\n{key}".encode()).digest()
+    lock_id = int.from_bytes(digest[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
+        return cursor.fetchone()[0]
+
+
+def _fault(request, point: str) -> None:
+    if settings.TEST_FAULTS and request.headers.get(FAULT_HEADER) == point:
+        logger.warning("idempotency: test fault %s, killing this process", point)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
-        claim = getattr(request, "_idempotency_claim", None)
-        if claim is not None:
-            claim._stores = getattr(request, "_idempotency_stores", True)
-            self._finish(claim, response)
-        return response
+        return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.method != "POST" or not request.path.startswith("/api/v1/"):
@@ -118,9 +157,17 @@ class IdempotencyMiddleware:
             getattr(request.resolver_match, "url_name", None) or "",
             dict(view_kwargs),
         )
-        return self._claim(
-            request, actor, key, fingerprint(request.method, request.get_full_path(), body)
-        )
+        with transaction.atomic():
+            response = self._run_once(
+                request,
+                actor,
+                key,
+                fingerprint(request.method, request.get_full_path(), body),
+                lambda: view_func(request, *view_args, **view_kwargs),
+            )
+            _fault(request, "before-commit")
+        _fault(request, "after-commit")
+        return response
 
     # --- steps -------------------------------------------------------------------------------
 
@@ -141,53 +188,16 @@ class IdempotencyMiddleware:
         request._force_auth_token = drf_request.auth
         return request_actor(drf_request), None
 
-    def _claim(self, request, actor, key: str, print_: str):
+    def _run_once(self, request, actor, key: str, print_: str, run_view) -> HttpResponse:
+        """Inside the request's transaction: replay, refuse, or run the view and keep its answer."""
         caller = caller_key(actor)
+        if not _take_key(caller, key):
+            return _in_flight()
         now = timezone.now()
-        hours = max(24, settings.IDEMPOTENCY_KEY_HOURS)
-        for _attempt in range(3):
-            try:
-                with transaction.atomic():
-                    record = IdempotencyRecord.objects.create(
-                        caller=caller,
-                        key=key,
-                        fingerprint=print_,
-                        method=request.method,
-                        path=request.get_full_path()[:500],
-                        created_at=now,
-                        expires_at=now + timedelta(hours=hours),
-                    )
-                request._idempotency_claim = record
-                return None
-            except IntegrityError:
-                pass
-            existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
-            if existing is None:
-                continue  # purged in between: claim again
-            if existing.expires_at <= now or (
-                existing.state == IdempotencyRecord.State.IN_FLIGHT
-                and existing.created_at < now - STALE_CLAIM
-            ):
-                # Expired, or its request died: take it over, if nobody else just did.
-                taken = IdempotencyRecord.objects.filter(
-                    pk=existing.pk, state=existing.state, created_at=existing.created_at
-                ).update(
-                    fingerprint=print_,
-                    method=request.method,
-                    path=request.get_full_path()[:500],
-                    state=IdempotencyRecord.State.IN_FLIGHT,
-                    status_code=None,
-                    headers={},
-                    body=b"",
-                    created_at=now,
-                    completed_at=None,
-                    expires_at=now + timedelta(hours=hours),
-                )
-                if taken:
-                    existing.refresh_from_db()
-                    request._idempotency_claim = existing
-                    return None
-                continue
+        existing = (
+            IdempotencyRecord.objects.select_for_update().filter(caller=caller, key=key).first()
+        )
+        if existing is not None and existing.expires_at > now:
             if existing.fingerprint != print_:
                 return _error(
                     422,
@@ -195,20 +205,28 @@ class IdempotencyMiddleware:
                     "body). Use a new key for a new request.",
                     "idempotency_key_reused",
                 )
-            if existing.state == IdempotencyRecord.State.IN_FLIGHT:
-                return _error(
-                    409,
-                    f"A request with this {HEADER} is still being processed. Retry shortly to "
-                    "get its response.",
-                    "idempotency_in_flight",
-                    Retry_After="1",
-                )
-            if not request._idempotency_stores:
-                return None  # a read: nothing was kept, so it runs again on what is visible now
-            return self._replay(request, actor, existing)
-        return _error(
-            409, f"This {HEADER} is busy; retry shortly.", "idempotency_in_flight", Retry_After="1"
-        )
+            if existing.state == IdempotencyRecord.State.COMPLETED:
+                if request._idempotency_stores:
+                    return self._replay(request, actor, existing)
+                # A read: nothing was kept, so it runs again on what is visible now.
+                return _rendered(run_view())
+            if existing.created_at >= now - STALE_CLAIM:
+                return _in_flight()
+        claim = existing or IdempotencyRecord(caller=caller, key=key)
+        claim.fingerprint = print_
+        claim.method = request.method
+        claim.path = request.get_full_path()[:500]
+        claim.state = IdempotencyRecord.State.IN_FLIGHT
+        claim.created_at = now
+        claim.expires_at = now + timedelta(hours=max(24, settings.IDEMPOTENCY_KEY_HOURS))
+        try:
+            with transaction.atomic():
+                claim.save()
+        except IntegrityError:
+            return _in_flight()  # SQLite only: another connection inserted it in between
+        response = _rendered(run_view())
+        self._complete(request, claim, response)
+        return response
 
     def _replay(self, request, actor, record: IdempotencyRecord) -> HttpResponse:
         hidden = replay_hidden(actor, *request._idempotency_route, record)
@@ -242,30 +260,34 @@ class IdempotencyMiddleware:
         )
         return response
 
-    def _finish(self, claim: IdempotencyRecord, response) -> None:
-        mine = IdempotencyRecord.objects.filter(
-            pk=claim.pk, state=IdempotencyRecord.State.IN_FLIGHT, created_at=claim.created_at
+    def _complete(self, request, claim: IdempotencyRecord, response) -> None:
+        if (
+            response.status_code >= 500
+            or response.status_code in NOT_KEPT
+            or getattr(response, "streaming", False)
+        ):
+            claim.delete()  # never started, or failed on our side: a retry runs normally
+            return
+        stores = request._idempotency_stores
+        claim.state = IdempotencyRecord.State.COMPLETED
+        claim.status_code = response.status_code
+        # A read keeps only the fact that the key was used for this request.
+        claim.headers = (
+            {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+            if stores
+            else {}
         )
-        try:
-            if (
-                response.status_code >= 500
-                or response.status_code in NOT_KEPT
-                or getattr(response, "streaming", False)
-            ):
-                mine.delete()
-                return
-            stores = getattr(claim, "_stores", True)
-            headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
-            mine.update(
-                state=IdempotencyRecord.State.COMPLETED,
-                status_code=response.status_code,
-                # A read keeps only the fact that the key was used for this request.
-                headers=headers if stores else {},
-                body=bytes(response.content) if stores else b"",
-                completed_at=timezone.now(),
-            )
-        except Exception:  # the response is already made: never fail it over the bookkeeping
-            logger.exception("idempotency: could not record the response for key #%s", claim.pk)
+        claim.body = bytes(response.content) if stores else b""
+        claim.completed_at = timezone.now()
+        claim.save(update_fields=["state", "status_code", "headers", "body", "completed_at"])
+
+
+def _rendered(response):
+    """DRF responses render lazily; the body is needed now, to be kept with the key."""
+    render = getattr(response, "render", None)
+    if callable(render) and not getattr(response, "is_rendered", True):
+        response = render()
+    return response
 
 
 # --- what a stored response is about, and who may still see it ------------------------------

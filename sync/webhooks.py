@@ -58,6 +58,10 @@ MAX_SUBSCRIPTIONS = 10
 DELIVER_TASK = "sync.deliver_webhook"
 FAN_OUT_BATCH = 1000
 MAX_BACKOFF = timedelta(hours=6)
+# A retry due sooner than this is sent to the broker with a countdown. A later one is left to the
+# retry sweep (every minute), which picks up deliveries whose `next_attempt_at` has passed: so no
+# task waits in Redis longer than this, and CELERY_VISIBILITY_TIMEOUT can stay short.
+RETRY_COUNTDOWN_MAX = timedelta(minutes=5)
 
 
 # --- who may -------------------------------------------------------------------------------
@@ -535,7 +539,7 @@ def _failed(delivery: WebhookDelivery, status_code: int | None, category: str) -
         last = f"{category}, HTTP {status_code}" if status_code else category
         _disable(subscription, f"{failures} deliveries in a row failed (last: {last})")
         return WebhookDelivery.Status.CANCELLED
-    if not gave_up:
+    if not gave_up and delay <= RETRY_COUNTDOWN_MAX:
         from sync.tasks import deliver_webhook
 
         transaction.on_commit(

@@ -9,9 +9,11 @@ import hmac
 import json
 import threading
 import time
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from cases import services as case_services
@@ -217,6 +219,26 @@ class TestDelivery:
         assert webhooks.deliver(delivery.pk) == "delivered"
         first, second = receiver.received
         assert first["id"] == second["id"] == str(delivery.pk)
+
+    def test_a_retry_hours_away_is_left_to_the_sweep_not_queued_in_redis(
+        self, police_system, subscribe, receiver, make_person, django_capture_on_commit_callbacks
+    ):
+        """Nothing waits in the broker longer than RETRY_COUNTDOWN_MAX, so the broker's
+        visibility timeout (how late a task held by a killed worker comes back) stays short."""
+        subscribe(police_system)
+        make_person()
+        receiver.status = 503
+        webhooks.fan_out()
+        WebhookDelivery.objects.update(attempts=9)  # the tenth failure backs off for hours
+        with django_capture_on_commit_callbacks() as callbacks:
+            assert run_deliveries() == ["pending"]
+        delivery = WebhookDelivery.objects.get()
+        assert delivery.next_attempt_at - timezone.now() > webhooks.RETRY_COUNTDOWN_MAX
+        assert not callbacks
+        assert webhooks.due_deliveries() == []
+        WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=2))
+        assert webhooks.due_deliveries() == [str(delivery.pk)]
+        assert webhooks.RETRY_COUNTDOWN_MAX.total_seconds() < settings.CELERY_VISIBILITY_TIMEOUT
 
     def test_backoff_grows_and_is_capped(self):
         delays = [webhooks.backoff(n).total_seconds() for n in (1, 2, 3, 10, 30)]
