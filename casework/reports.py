@@ -1,20 +1,22 @@
 """Report-ready queries for the figures in DESIGN.md §1: how referrals are screened, the "no
-further action" (NFA) rate by referring partner and month, and the share leading to support.
+further action" (NFA) rate by referring partner and month, the share leading to support, and
+adversity prevalence.
 
-These return raw counts (aggregates, no personal data). Whatever displays or exports them must
-apply small-number suppression (settings.SUPPRESSION_THRESHOLD) before anyone sees them.
+These return raw counts (aggregates, no personal data), only to those who may read partnership
+figures (access.check_partnership_figures). Whatever displays or exports them must publish them
+through reports/disclosure.py (suppression and rounding) before anyone sees them.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from django.db.models import Count, DateField, Q, QuerySet
+from django.db.models import Count, DateField, Min, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from casework import access
-from casework.models import Referral
+from casework.models import AdversityRecord, Referral
 from casework.vocabularies import (
     SCREENING_OUTCOME_GROUPS,
     ScreeningOutcome,
@@ -114,3 +116,60 @@ def nfa_rate_by_partner_month(
         }
         for row in rows
     ]
+
+
+def _month(value) -> date:
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date()
+    return value.replace(day=1)
+
+
+def screening_by_month(*, actor: Actor, since: date, until: date) -> dict[date, list[int]]:
+    """Referrals received in [since, until) and screened, by month received (local time):
+    {first day of month: [no further action, led to support, any other outcome]}. One query."""
+    access.check_partnership_figures(actor)
+    rows = (
+        _referrals(since, until, None)
+        .filter(screening__isnull=False)
+        .annotate(month=TruncMonth("received_at", output_field=DateField()))
+        .values("month")
+        .annotate(
+            screened=Count("id"),
+            nfa=Count("id", filter=Q(screening__outcome=ScreeningOutcome.NO_FURTHER_ACTION)),
+            support=Count("id", filter=Q(screening__outcome__in=SUPPORT_OUTCOMES)),
+        )
+    )
+    counts: dict[date, list[int]] = {}
+    for row in rows:
+        c = counts.setdefault(_month(row["month"]), [0, 0, 0])
+        c[0] += row["nfa"]
+        c[1] += row["support"]
+        c[2] += row["screened"] - row["nfa"] - row["support"]
+    return counts
+
+
+def adversities_first_recorded(
+    *, actor: Actor, codes: list[str], since: date, until: date, period_starts: list[date]
+) -> tuple[dict[tuple[str, date], int], dict[date, int]]:
+    """For each adversity code and month: cases on which it was first recorded that month (a case
+    counts once per adversity, whoever recorded it, sensitive records included but never shown),
+    for first records in [since, until). Also, for each date in `period_starts`, the number of
+    cases with any of these first records from that date to `until` (a prevalence denominator).
+    One query; case ids stay inside this function."""
+    access.check_partnership_figures(actor)
+    firsts = (
+        AdversityRecord.objects.filter(code__in=codes)
+        .values("case_id", "code")
+        .annotate(first=Min("recorded_at"))
+        .filter(first__gte=_start(since), first__lt=_start(until))
+        .values_list("case_id", "code", "first")
+    )
+    counts: dict[tuple[str, date], int] = {}
+    cases: dict[date, set] = {start: set() for start in period_starts}
+    for case_id, code, first in firsts:
+        month = _month(first)
+        counts[(code, month)] = counts.get((code, month), 0) + 1
+        for start in period_starts:
+            if month >= start:
+                cases[start].add(case_id)
+    return counts, {start: len(ids) for start, ids in cases.items()}

@@ -6,9 +6,11 @@ A spreadsheet runs a cell that starts with "=", "+", "-" or "@" as a formula (a 
 carriage return the same way. Following OWASP's rule, any text that starts with one of those gets
 a single quote in front, which spreadsheets show as text and do not run.
 
-Numbers are written as numbers: a Python int or float (never a bool) goes out unchanged,
-negative or not, because a spreadsheet reads "-3" as the number −3, never a formula, and numeric
-columns should stay numeric. Everything else is text, escaped as above.
+Numbers are written as numbers: a Python int or float (never a bool) goes out unchanged and
+unquoted, negative or not, because a spreadsheet reads "-3" as the number −3, never a formula,
+and numeric columns should stay numeric. Everything else is text: escaped as above, and always
+quoted (csv.QUOTE_NONNUMERIC), so that a spreadsheet set to split on ";" or a tab rather than ","
+cannot cut a cell such as `x;=1+1` in two and start the second part with a formula.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class SafeWriter:
     """csv.writer's writerow/writerows, with every cell made safe first."""
 
     def __init__(self, out) -> None:
-        self._writer = csv.writer(out, lineterminator="\r\n")
+        self._writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
 
     def writerow(self, row: Iterable[Any]) -> None:
         self._writer.writerow([safe_cell(v) for v in row])

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "programmes",
     "followups",
     "sync",
+    "reports",
     "web",
 ]
 

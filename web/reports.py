@@ -1,22 +1,7 @@
-"""Small-number suppression for published tables. Pure: no Django, no database.
-
-A table is rows × columns of counts, published with a total for each row, each column and the
-whole table. Every count under the threshold (zero included) is hidden and shown as "<10"
-(primary suppression). Then more entries are hidden (secondary suppression, shown as "[c]") until
-no hidden entry can be worked out from what is shown:
-
-- no row or column (totals row and column included) has exactly one hidden entry, so a total
-  minus the shown cells never gives a hidden one;
-- no hidden entry is pinned by a line's arithmetic and the known ranges of hidden entries
-  (0 to threshold − 1 for "<10", at least the threshold for "[c]");
-- no hidden entry can be solved from several rows and columns together. Treating every row and
-  column of the table-with-totals as a node and every hidden entry as an edge between its row and
-  its column, a hidden entry is determined by the sums exactly when its edge is a bridge (it lies
-  on no cycle); so hiding continues until the hidden entries form no bridges.
-
-The secondary entry chosen is always the smallest shown cell that closes the gap, preferring
-inner cells to totals, so that as little as possible is hidden. Rates are computed only from
-shown counts (see `rate`).
+"""The partnership figures as a page and a download: tables, charts and CSV drawn only from the
+published figures (reports/figures.py), for the period the viewer chose. Nothing here counts,
+queries or sees a true count: rates and bar lengths come from the published, rounded counts, so
+they tell nothing the tables do not.
 """
 
 from __future__ import annotations
@@ -24,38 +9,18 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from core import csv as safe_csv
+from reports.disclosure import WITHHELD, Cell, Release
+from reports.figures import PERIODS, SCREENING_COLUMNS, Figures
 
-PRIMARY = "primary"
-SECONDARY = "secondary"
-INFINITY = float("inf")
-
-
-@dataclass(frozen=True)
-class Cell:
-    value: int
-    suppressed: str = ""  # "", PRIMARY or SECONDARY
-
-    @property
-    def shown(self) -> bool:
-        return not self.suppressed
-
-    def display(self, threshold: int) -> str:
-        if self.suppressed == PRIMARY:
-            return f"<{threshold}"
-        if self.suppressed == SECONDARY:
-            return "[c]"
-        return f"{self.value:,}"
-
-    def published(self) -> int | None:
-        """The value anyone may see, or None when hidden."""
-        return None if self.suppressed else self.value
+PERIOD_LABELS = {p: f"Last {p} months" for p in PERIODS}
 
 
 @dataclass
 class Table:
-    """A suppressed table. `cells[i][j]`, `row_totals[i]`, `column_totals[j]`, `total`."""
+    """A published table for one period. `cells[i][j]`, `row_totals[i]`, `column_totals[j]`."""
 
     title: str
     row_labels: list[str]
@@ -78,10 +43,6 @@ class Table:
             )
         ]
 
-    @property
-    def any_suppressed(self) -> bool:
-        return any(not c.shown for c in self.entries())
-
     def entries(self) -> list[Cell]:
         return [
             *(c for row in self.cells for c in row),
@@ -90,238 +51,255 @@ class Table:
             self.total,
         ]
 
-    def csv_rows(self) -> list[list[str]]:
-        t = self.threshold
-        rows = [[self.row_heading, *self.column_labels, self.total_label]]
+    def csv_rows(self) -> list[list]:
+        rows: list[list] = [[self.row_heading, *self.column_labels, self.total_label]]
         for label, cells, total in zip(self.row_labels, self.cells, self.row_totals, strict=True):
-            rows.append([label, *(c.display(t) for c in cells), total.display(t)])
+            rows.append([label, *(csv_value(c, self.threshold) for c in [*cells, total])])
         rows.append(
             [
                 self.totals_row_label,
-                *(c.display(t) for c in self.column_totals),
-                self.total.display(t),
+                *(csv_value(c, self.threshold) for c in [*self.column_totals, self.total]),
             ]
         )
-        return [[s.replace(",", "") if _numeric(s) else s for s in row] for row in rows]
+        return rows
 
 
-def _numeric(text: str) -> bool:
-    return text.replace(",", "").isdigit()
+def csv_value(cell: Cell, threshold: int) -> int | str:
+    """A shown count as a number (so the column stays numeric), a hidden one as its mark."""
+    return cell.count if cell.shown and cell.count is not None else cell.display(threshold)
 
 
-def suppress(values: Sequence[Sequence[int]], threshold: int) -> list[list[str]]:
-    """The suppression marks for a table with totals: an (r + 1) × (c + 1) grid of "", PRIMARY
-    or SECONDARY, where row r holds the column totals and column c the row totals."""
-    if threshold < 1:
-        raise ValueError("threshold must be at least 1")
-    grid = _with_totals(values)
-    n_rows, n_cols = len(grid), len(grid[0])
-    marks = [
-        [PRIMARY if grid[i][j] < threshold else "" for j in range(n_cols)] for i in range(n_rows)
-    ]
-    lines = [[(i, j) for j in range(n_cols)] for i in range(n_rows)] + [
-        [(i, j) for i in range(n_rows)] for j in range(n_cols)
-    ]
-    last_row, last_col = n_rows - 1, n_cols - 1
+@dataclass(frozen=True)
+class Period:
+    months: list[date]
 
-    def hide_smallest(candidates) -> bool:
-        shown = [e for e in candidates if not marks[e[0]][e[1]]]
-        if not shown:
-            return False
-        # Inner cells before totals, the grand total last; then the smallest value.
-        i, j = min(
-            shown,
-            key=lambda e: ((e[0] == last_row) + (e[1] == last_col), grid[e[0]][e[1]], e),
-        )
-        marks[i][j] = SECONDARY
-        return True
+    @property
+    def since(self) -> date:
+        return self.months[0]
 
-    for _ in range(n_rows * n_cols + 1):
-        changed = False
-        for line in lines:
-            hidden = [e for e in line if marks[e[0]][e[1]]]
-            if hidden and (len(hidden) == 1 or _pinned(line, grid, marks, threshold)):
-                changed |= hide_smallest(line)
-        if changed:
-            continue
-        bridge = _first_bridge(marks)
-        if bridge is None:
-            break
-        if not _close_cycle(bridge, grid, marks):
-            break
-    else:
-        bridge = True
-    if bridge is not None:
-        # Nothing left to hide that helps: hide the whole table rather than publish a figure
-        # that could be worked out.
-        return [[m or SECONDARY for m in row] for row in marks]
-    return marks
+    @property
+    def labels(self) -> list[str]:
+        return [month_label(m) for m in self.months]
 
 
-def _with_totals(values: Sequence[Sequence[int]]) -> list[list[int]]:
-    rows = [list(map(int, r)) for r in values]
-    if not rows or not rows[0]:
-        raise ValueError("a table needs at least one row and one column")
-    width = len(rows[0])
-    if any(len(r) != width for r in rows) or any(v < 0 for r in rows for v in r):
-        raise ValueError("rows must be the same length and counts non-negative")
-    grid = [[*r, sum(r)] for r in rows]
-    grid.append([sum(r[j] for r in grid) for j in range(width + 1)])
-    return grid
+def month_label(month: date) -> str:
+    return month.strftime("%b %Y")
 
 
-def _bounds(mark: str, value: int, threshold: int) -> tuple[float, float]:
-    if mark == PRIMARY:
-        return 0, threshold - 1
-    if mark == SECONDARY:
-        return threshold, INFINITY
-    return value, value
-
-
-def _pinned(line, grid, marks, threshold) -> bool:
-    """Whether the line's sum (inner entries − total = 0) and the known ranges of its hidden
-    entries fix any hidden entry to one value."""
-    total = line[-1]
-    terms = []
-    for e in line:
-        lo, hi = _bounds(marks[e[0]][e[1]], grid[e[0]][e[1]], threshold)
-        sign = -1 if e == total else 1
-        terms.append((e, sign, lo, hi))
-    for e, sign, lo, hi in terms:
-        if not marks[e[0]][e[1]]:
-            continue
-        rest_lo = sum(min(s * a, s * b) for o, s, a, b in terms if o != e)
-        rest_hi = sum(max(s * a, s * b) for o, s, a, b in terms if o != e)
-        # sign * x + rest = 0  →  x = -rest / sign
-        low, high = sorted((-rest_hi / sign, -rest_lo / sign))
-        low, high = max(low, lo), min(high, hi)
-        if low == high:
-            return True
-    return False
-
-
-def _nodes(marks) -> dict:
-    """The hidden entries as a graph: ('r', i) — ('c', j) for each hidden (i, j)."""
-    graph: dict = {}
-    for i, row in enumerate(marks):
-        for j, mark in enumerate(row):
-            if mark:
-                graph.setdefault(("r", i), set()).add(("c", j))
-                graph.setdefault(("c", j), set()).add(("r", i))
-    return graph
-
-
-def _reachable(graph, start, skip_edge) -> set:
-    seen, todo = {start}, [start]
-    while todo:
-        node = todo.pop()
-        for nxt in graph.get(node, ()):
-            if {node, nxt} == skip_edge or nxt in seen:
-                continue
-            seen.add(nxt)
-            todo.append(nxt)
-    return seen
-
-
-def _first_bridge(marks):
-    """The first hidden entry on no cycle, with the two sides its removal separates."""
-    graph = _nodes(marks)
-    for i, row in enumerate(marks):
-        for j, mark in enumerate(row):
-            if mark:
-                a, b = ("r", i), ("c", j)
-                side = _reachable(graph, a, {a, b})
-                if b not in side:
-                    return side, _reachable(graph, b, {a, b})
-    return None
-
-
-def _close_cycle(bridge, grid, marks) -> bool:
-    """Hide the smallest shown entry joining the two sides of the bridge, putting it on a cycle."""
-    side, other = bridge
-    last_row, last_col = len(grid) - 1, len(grid[0]) - 1
-
-    def joins(i, j) -> bool:
-        r, c = ("r", i), ("c", j)
-        return (r in side and c in other) or (r in other and c in side)
-
-    candidates = [
-        (i, j)
-        for i in range(len(grid))
-        for j in range(len(grid[0]))
-        if not marks[i][j] and joins(i, j)
-    ]
-    if not candidates:
-        return False
-    i, j = min(
-        candidates,
-        key=lambda e: ((e[0] == last_row) + (e[1] == last_col), grid[e[0]][e[1]], e),
-    )
-    marks[i][j] = SECONDARY
-    return True
-
-
-def build_table(
-    *,
-    title: str,
-    row_labels: Sequence[str],
-    column_labels: Sequence[str],
-    values: Sequence[Sequence[int]],
-    threshold: int,
-    row_heading: str = "",
-    total_label: str = "Total",
-    totals_row_label: str = "Total",
+def months_table(
+    release: Release, period: int, months: list[date], *, title: str, column_labels, **labels
 ) -> Table:
-    """Suppress `values` and wrap them for display and export."""
-    grid = _with_totals(values)
-    marks = suppress(values, threshold)
-    cells = [[Cell(grid[i][j], marks[i][j]) for j in range(len(grid[0]))] for i in range(len(grid))]
+    """Months down the side (one row each), categories across."""
+    span = release.months_of(period)
+    return Table(
+        title=title,
+        row_labels=[month_label(m) for m in months[span]],
+        column_labels=list(column_labels),
+        cells=release.cells[span],
+        row_totals=release.month_totals[span],
+        column_totals=release.category_totals[period],
+        total=release.totals[period],
+        threshold=release.threshold,
+        **labels,
+    )
+
+
+def categories_table(
+    release: Release, period: int, months: list[date], *, title: str, row_labels, **labels
+) -> Table:
+    """Categories down the side, months across."""
+    span = release.months_of(period)
+    cells = release.cells[span]
     return Table(
         title=title,
         row_labels=list(row_labels),
-        column_labels=list(column_labels),
-        cells=[row[:-1] for row in cells[:-1]],
-        row_totals=[row[-1] for row in cells[:-1]],
-        column_totals=cells[-1][:-1],
-        total=cells[-1][-1],
-        threshold=threshold,
-        row_heading=row_heading,
-        total_label=total_label,
-        totals_row_label=totals_row_label,
+        column_labels=[month_label(m) for m in months[span]],
+        cells=[[month[j] for month in cells] for j in range(len(row_labels))],
+        row_totals=release.category_totals[period],
+        column_totals=release.month_totals[span],
+        total=release.totals[period],
+        threshold=release.threshold,
+        **labels,
     )
 
 
 def rate(part: Cell, whole: Cell) -> float | None:
-    """A proportion from shown counts only; None when either is hidden or the whole is zero."""
-    if part.suppressed or whole.suppressed or not whole.value:
+    """A proportion of published (rounded) counts; None when either is hidden or the whole is 0.
+    Rounding is monotone, so it never exceeds 100%."""
+    if not (part.shown and whole.shown) or not whole.count:
         return None
-    return part.value / whole.value
+    return (part.count or 0) / whole.count
 
 
 def percent(value: float | None) -> str:
     return "[c]" if value is None else f"{value * 100:.0f}%"
 
 
-def to_csv(tables: Sequence[Table], extra: Sequence[tuple[str, list[list[str]]]] = ()) -> str:
-    """The tables one after another, each under its title, as a spreadsheet would want them;
-    then any `extra` (title, rows) sections, already suppressed by the caller."""
+def page(figures: Figures, months: int) -> dict:
+    """Everything the page (and its download) shows for the chosen period."""
+    t = figures.threshold
+    period = Period(figures.months[-months:])
+    screening = months_table(
+        figures.screening, months, figures.months,
+        title="Referrals screened, by outcome and month received",
+        column_labels=SCREENING_COLUMNS, row_heading="Month received",
+        total_label="Screened", totals_row_label="All months",
+    )  # fmt: skip
+    screening_rates = [
+        {
+            "label": row["label"],
+            "nfa": rate(row["cells"][0], row["total"]),
+            "support": rate(row["cells"][1], row["total"]),
+        }
+        for row in screening.rows
+    ]
+    nfa, support = (rate(screening.column_totals[k], screening.total) for k in (0, 1))
+    context: dict = {
+        "period": period,
+        "months": months,
+        "threshold": t,
+        "base": figures.base,
+        "screening": screening,
+        "screening_rates": [
+            {**r, "nfa_text": percent(r["nfa"]), "support_text": percent(r["support"])}
+            for r in screening_rates
+        ],
+        "screening_overall": {
+            "shown": nfa is not None and support is not None,
+            "nfa": percent(nfa),
+            "support": percent(support),
+        },
+        "screening_chart": bars(
+            period.labels,
+            [[r["nfa"] for r in screening_rates], [r["support"] for r in screening_rates]],
+            t,
+        ),
+        "tables": [screening],
+    }
+
+    if figures.programmes and figures.referrals and figures.places:
+        names = [name for _, name in figures.programmes]
+        referrals = months_table(
+            figures.referrals, months, figures.months,
+            title="Referrals to programmes, by month", column_labels=names,
+            row_heading="Month referred", total_label="All programmes",
+            totals_row_label="All months",
+        )  # fmt: skip
+        places = months_table(
+            figures.places, months, figures.months,
+            title="Places taken (people enrolled), by month", column_labels=names,
+            row_heading="Month enrolled", total_label="All programmes",
+            totals_row_label="All months",
+        )  # fmt: skip
+        waits = []
+        for k, (pid, name) in enumerate(figures.programmes):
+            # People given a place: the places table's period total, published the same way.
+            enrolled = places.column_totals[k]
+            median = figures.medians.get((months, pid))
+            waits.append(
+                {
+                    "programme": name,
+                    "enrolled": enrolled,
+                    "median": f"{median:g} days" if median is not None else "[c]",
+                    "waiting": figures.waiting[k],
+                }
+            )
+        context.update(
+            {
+                "programme_referrals": referrals,
+                "programme_places": places,
+                "waits": waits,
+                "intake_chart": bars(period.labels, [referrals.row_totals, places.row_totals], t),
+            }
+        )
+        context["tables"] += [referrals, places]
+
+    adversities = categories_table(
+        figures.adversities, months, figures.months,
+        title="Cases with each adversity, by month first recorded",
+        row_labels=figures.adversity_labels, row_heading="Adversity",
+        total_label="All months", totals_row_label="All adversities",
+    )  # fmt: skip
+    assert figures.adversities.distinct is not None
+    cases = figures.adversities.distinct[months]
+    context.update(
+        {
+            "adversities": adversities,
+            "adversity_cases": cases,
+            "adversity_prevalence": [
+                percent(rate(row["total"], cases)) for row in adversities.rows
+            ],
+            "adversity_chart": bars(adversities.row_labels, [adversities.row_totals], t),
+        }
+    )
+    context["tables"].append(adversities)
+    context["any_withheld"] = any(
+        c.kind == WITHHELD
+        for c in [*(c for table in context["tables"] for c in table.entries()), cases]
+    )
+    return context
+
+
+def csv_text(context: dict) -> str:
+    """The page's tables one after another, each under its title, then the waiting times and the
+    prevalence, then what the marks mean. Written through core/csv.py."""
+    t = context["threshold"]
+    sections: list[tuple[str, list[list]]] = [(x.title, x.csv_rows()) for x in context["tables"]]
+    if context.get("waits"):
+        sections.insert(
+            3,
+            (
+                "Waiting times",
+                [["Programme", "People enrolled", "Median days from referral to a place",
+                  "Waiting now"]]
+                + [[w["programme"], csv_value(w["enrolled"], t), w["median"],
+                    csv_value(w["waiting"], t)] for w in context["waits"]],
+            ),
+        )  # fmt: skip
+    sections.append(
+        (
+            "Prevalence: share of cases with any adversity recorded in the period",
+            [["Adversity", "Cases", "Share"]]
+            + [
+                [row["label"], csv_value(row["total"], t), share]
+                for row, share in zip(
+                    context["adversities"].rows, context["adversity_prevalence"], strict=True
+                )
+            ]
+            + [["Cases with any adversity", csv_value(context["adversity_cases"], t), ""]],
+        )
+    )
     out = io.StringIO()
-    writer = safe_csv.writer(out)  # no cell can start a spreadsheet formula
-    sections = [(t.title, t.csv_rows()) for t in tables] + list(extra)
+    writer = safe_csv.writer(out)
     for n, (title, rows) in enumerate(sections):
         if n:
             writer.writerow([])
         writer.writerow([title])
         writer.writerows(rows)
-    if tables:
-        t = tables[0].threshold
-        writer.writerow([])
-        writer.writerow([f"<{t}: fewer than {t}."])
-        writer.writerow([f"[c]: hidden so that a number under {t} cannot be worked out."])
+    writer.writerow([])
+    for note in notes(t, context["base"], context["any_withheld"]):
+        writer.writerow([note])
     return out.getvalue()
 
 
-# Charts: server-rendered SVG bars, drawn from the suppressed table only.
+def notes(threshold: int, base: int, withheld: bool) -> list[str]:
+    t = threshold
+    found = [
+        f"<{t}: fewer than {t}.",
+        f"[c]: hidden so that a number under {t} cannot be worked out.",
+    ]
+    if base > 1:
+        found.append(
+            f"Every other count is rounded to the nearest {base}, totals separately from their "
+            f"parts, so a total may differ from the sum of the counts shown."
+        )
+    if withheld:
+        found.append("[x]: not published for any period, so that months cannot be compared.")
+    found.append("Percentages are worked out from the rounded counts.")
+    return found
+
+
+# Charts: server-rendered SVG bars, drawn from the published figures only.
 
 BAR_HEIGHT = 18
 BAR_GAP = 10
@@ -344,12 +322,14 @@ def bars(
     labels: Sequence[str], series: Sequence[Sequence[Cell | float | None]], threshold: int
 ) -> dict:
     """Horizontal bars, one group per label, one bar per series. A hidden count is drawn as a
-    short hatched stub of fixed width (its length must not hint at the value) labelled "<10" or
-    "[c]"; proportions (floats) are drawn on a 0–100% scale."""
+    short hatched stub of fixed width (its length must not hint at the value) labelled "<10",
+    "[c]" or "[x]"; proportions (floats) are drawn on a 0–100% scale."""
     values = [v for s in series for v in s]
     is_rate = any(isinstance(v, float) for v in values) or all(v is None for v in values)
     top = (
-        1.0 if is_rate else max([v.value for v in values if isinstance(v, Cell) and v.shown] + [1])
+        1.0
+        if is_rate
+        else max([v.count or 0 for v in values if isinstance(v, Cell) and v.shown] + [1])
     )
     scale = CHART_WIDTH - LABEL_WIDTH - 60
     out, y = [], 0
@@ -358,7 +338,7 @@ def bars(
             v = s[index]
             if isinstance(v, Cell):
                 hidden = not v.shown
-                width = STUB if hidden else scale * v.value / top
+                width = STUB if hidden else scale * (v.count or 0) / top
                 text = v.display(threshold)
             else:
                 hidden = v is None

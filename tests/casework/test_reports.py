@@ -79,3 +79,65 @@ class TestReports:
     def test_practitioners_do_not_read_partnership_figures(self, officer):
         with pytest.raises(Forbidden):
             reports.screening_outcome_shares(actor=actor(officer))
+
+
+@pytest.mark.django_db
+class TestFiguresByMonth:
+    """The month-by-month queries behind the partnership figures (reports/selectors.py)."""
+
+    def test_screening_by_month(self, referrals, coordinator):
+        counts = reports.screening_by_month(
+            actor=actor(coordinator), since=date(2026, 1, 1), until=date(2026, 3, 1)
+        )
+        # January: 3 NFA (police 2, school 1), 1 early help; the unscreened one is not counted.
+        assert counts == {date(2026, 1, 1): [3, 1, 0], date(2026, 2, 1): [0, 1, 0]}
+        assert reports.screening_by_month(
+            actor=actor(coordinator), since=date(2026, 2, 1), until=date(2026, 3, 1)
+        ) == {date(2026, 2, 1): [0, 1, 0]}
+
+    def test_screening_by_month_is_one_query(
+        self, referrals, coordinator, django_assert_num_queries
+    ):
+        with django_assert_num_queries(1):
+            reports.screening_by_month(
+                actor=actor(coordinator), since=date(2025, 1, 1), until=date(2027, 1, 1)
+            )
+
+    def test_adversities_count_a_case_once_in_the_month_first_recorded(
+        self, case, officer, teacher, coordinator, make_case, django_assert_num_queries
+    ):
+        other = make_case(given="Sam")
+        plan = [
+            (officer, case, "poverty", when(2026, 1, 5)),
+            (teacher, case, "poverty", when(2026, 2, 5)),  # the same case again: not counted
+            (officer, case, "bereavement", when(2026, 2, 9)),
+            (officer, other, "poverty", when(2026, 2, 20)),
+            (officer, other, "bullying", when(2025, 6, 1)),  # before the window
+        ]
+        for user, c, code, at in plan:
+            services.adversity_create(
+                actor=actor(user), case=c, code=code, source="observed", recorded_at=at
+            )
+        with django_assert_num_queries(1):
+            counts, cases = reports.adversities_first_recorded(
+                actor=actor(coordinator), codes=["poverty", "bereavement", "bullying"],
+                since=date(2026, 1, 1), until=date(2026, 3, 1),
+                period_starts=[date(2026, 1, 1), date(2026, 2, 1)],
+            )  # fmt: skip
+        assert counts == {
+            ("poverty", date(2026, 1, 1)): 1,
+            ("bereavement", date(2026, 2, 1)): 1,
+            ("poverty", date(2026, 2, 1)): 1,
+        }
+        assert cases == {date(2026, 1, 1): 2, date(2026, 2, 1): 2}
+
+    def test_practitioners_do_not_read_figures_by_month(self, officer):
+        with pytest.raises(Forbidden):
+            reports.screening_by_month(
+                actor=actor(officer), since=date(2026, 1, 1), until=date(2026, 2, 1)
+            )
+        with pytest.raises(Forbidden):
+            reports.adversities_first_recorded(
+                actor=actor(officer), codes=["poverty"], since=date(2026, 1, 1),
+                until=date(2026, 2, 1), period_starts=[date(2026, 1, 1)],
+            )  # fmt: skip

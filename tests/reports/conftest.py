@@ -1,0 +1,12 @@
+"""Fixtures for report queries: the programmes tests' cases, referrals and transitions."""
+
+from tests.programmes.conftest import (  # noqa: F401 - fixtures
+    agreement,
+    case,
+    divert,
+    make_case,
+    move,
+    other_coordinator,
+    programmes,
+    refer,
+)
