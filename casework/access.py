@@ -261,6 +261,32 @@ def check_refer(actor: Actor) -> None:
         )  # fmt: skip
 
 
+def can_answer_screening(actor: Actor, referral: Referral) -> bool:
+    """Confirming or challenging a proposed screening decision is a professional's judgement on
+    behalf of their partner: a practitioner or manager (signed in as themselves, not a partner
+    system) of a partner working the case (lead or live share; never break-glass) that is not the
+    proposer's partner, so that a confirmed decision is always a joint one."""
+    if actor.user is None or actor.role not in case_access.WORKING_ROLES:
+        return False
+    if not partner_on_case(actor, referral.case):
+        return False
+    screening = getattr(referral, "screening", None)
+    return screening is None or screening.partner_id != actor.partner.pk
+
+
+def check_answer_screening(actor: Actor, referral: Referral) -> None:
+    if not can_answer_screening(actor, referral):
+        screening = getattr(referral, "screening", None)
+        own = screening is not None and screening.partner_id == actor.partner.pk
+        case_access.refuse(
+            actor, action="confirm_screening", object_type="referral", object_id=referral.pk,
+            reason="proposer's partner" if own else "not allowed",
+            message="Your organisation proposed this decision: another partner on the case must "
+            "confirm it." if own else "Only practitioners and managers of another partner working "
+            "this case can confirm or challenge its screening decision.",
+        )  # fmt: skip
+
+
 def can_amend_entry(actor: Actor, entry: ChronologyEntry) -> bool:
     """The author corrects their own entry; their partner's managers may too, and a partner system
     corrects entries its partner's systems wrote."""

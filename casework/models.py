@@ -26,7 +26,10 @@ __all__ = [
     "EntryVisibility",
     "Referral",
     "Screening",
+    "ScreeningConfirmation",
+    "ScreeningDecision",
     "ScreeningOutcome",
+    "ScreeningStatus",
     "Urgency",
 ]
 
@@ -299,8 +302,20 @@ class Referral(Versioned):
         return self.screened_at is None and self.screening_due_at < timezone.now()
 
 
+class ScreeningStatus(models.TextChoices):
+    PROPOSED = "proposed", "Single-agency decision, awaiting confirmation by another partner"
+    CONFIRMED = "confirmed", "Screened jointly"
+    CHALLENGED = "challenged", "Challenged by another partner"
+
+
 class Screening(models.Model):
-    """The one joint-screening outcome of a referral, with its reasons and who took part."""
+    """The screening decision on a referral, with its reasons and who took part.
+
+    A decision is one partner's *proposal* until a partner on the case other than the proposer's
+    confirms it (`confirmed`: screened jointly). A challenge reopens it (`challenged`): the next
+    proposal replaces it on this row (`round` counts them), and what was challenged is kept on the
+    challenge itself (ScreeningConfirmation.proposal).
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="screening")
@@ -316,9 +331,54 @@ class Screening(models.Model):
     screened_by_client = models.ForeignKey(
         "partners.ApiClient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
-    screened_at = models.DateTimeField(default=timezone.now)
+    partner = models.ForeignKey(
+        "partners.Partner",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The proposer's partner.",
+    )
+    screened_at = models.DateTimeField(default=timezone.now, help_text="When it was proposed.")
+    status = models.CharField(
+        max_length=10, choices=ScreeningStatus.choices, default=ScreeningStatus.PROPOSED
+    )
+    round = models.PositiveSmallIntegerField(
+        default=1, help_text="1 for the first proposal; one more for each after a challenge."
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-screened_at"]
         indexes = [models.Index(fields=["outcome", "screened_at"])]
+
+    @property
+    def joint(self) -> bool:
+        return self.status == ScreeningStatus.CONFIRMED
+
+
+class ScreeningDecision(models.TextChoices):
+    CONFIRM = "confirm", "Confirm the decision"
+    CHALLENGE = "challenge", "Challenge the decision"
+
+
+class ScreeningConfirmation(models.Model):
+    """Another partner's answer to a proposed screening decision, with their reason: one per
+    partner per proposal. `proposal` is what they answered (outcome, reasons, who proposed it and
+    when), so a challenged proposal stays on record after a new one replaces it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="confirmations")
+    round = models.PositiveSmallIntegerField()
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=10, choices=ScreeningDecision.choices)
+    reason = models.TextField()
+    proposal = models.JSONField(default=dict)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["screening", "round", "partner"], name="one_screening_answer_per_partner"
+            )
+        ]

@@ -16,6 +16,8 @@ from casework.models import (
     AdversityRecord,
     ChronologyEntry,
     Referral,
+    Screening,
+    ScreeningConfirmation,
 )
 from partners.actor import Actor
 
@@ -66,10 +68,25 @@ def actions_with_related(queryset: QuerySet[Action]) -> QuerySet[Action]:
     return queryset.select_related("case", "owner_partner", "partner")
 
 
+def _answers() -> Prefetch:
+    return Prefetch(
+        "screening__confirmations",
+        queryset=ScreeningConfirmation.objects.select_related("partner", "user"),
+    )
+
+
 def referrals_with_related(queryset: QuerySet[Referral]) -> QuerySet[Referral]:
+    """With their screening decision, who took part and every partner's answer to it."""
     return queryset.select_related(
-        "case", "source_partner", "screening", "screening__partner"
-    ).prefetch_related("screening__participants")
+        "case", "source_partner", "screening", "screening__partner", "screening__screened_by"
+    ).prefetch_related("screening__participants", _answers())
+
+
+def screenings_with_related(queryset: QuerySet[Screening]) -> QuerySet[Screening]:
+    return queryset.select_related("partner", "referral").prefetch_related(
+        "participants",
+        Prefetch("confirmations", queryset=ScreeningConfirmation.objects.select_related("partner")),
+    )
 
 
 # For the follow-up jobs (no actor: they schedule work, they do not read case content).

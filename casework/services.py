@@ -35,7 +35,10 @@ from casework.models import (
     EntryVisibility,
     Referral,
     Screening,
+    ScreeningConfirmation,
+    ScreeningDecision,
     ScreeningOutcome,
+    ScreeningStatus,
     Urgency,
 )
 from core.changes import record_change
@@ -706,6 +709,14 @@ def referral_create(
 SCREENING_CLOSES = (ScreeningOutcome.NO_FURTHER_ACTION, ScreeningOutcome.INFORMATION_ONLY)
 
 
+def takes_effect_on_proposal(referral: Referral) -> bool:
+    """A proposal on a standard referral takes effect at once (labelled single-agency until
+    confirmed); on an urgent one nothing takes effect until another partner confirms it: the
+    referral still counts as unscreened, so its deadline still escalates and a single-agency "no
+    further action" never closes the case."""
+    return referral.urgency != Urgency.URGENT
+
+
 @guarded(lambda actor, referral, **_: access.check_contributor(actor, referral.case, what="screen"))
 def referral_screen(
     *,
@@ -716,11 +727,17 @@ def referral_screen(
     participants: Iterable[Partner] = (),
     participant_names: str = "",
 ) -> Screening:
-    """Records the one joint-screening outcome of a referral, by the partners working its case.
+    """Proposes the screening decision on a referral, by a partner working its case.
 
-    A second screening is a conflict. When the lead partner screens the last unscreened referral
-    of a case in `screening`, the case moves on: closed (no further action) for no-support
-    outcomes, otherwise open. The screening-deadline follow-up is marked done."""
+    The decision is single-agency until another partner on the case confirms it
+    (referral_screening_answer). One decision at a time: a second proposal is a conflict unless
+    the current one has been challenged, which it then replaces. On a standard referral the
+    proposal takes effect now, as it always has: the referral counts as screened, the
+    screening-deadline follow-up is marked done, and when the lead partner proposes on the last
+    unscreened referral of a case in `screening` the case moves on (closed with no further action
+    for no-support outcomes, otherwise open). On an urgent referral all of that waits for the
+    confirmation. Other partners on the case are told a decision awaits their confirmation, and
+    the referrer that a decision has been proposed."""
     case = referral.case
     vocabularies.check_codes("screening-outcomes", [outcome], field="outcome")
     reasons = (reasons or "").strip()
@@ -729,43 +746,42 @@ def referral_screen(
             "Record the reasons for the outcome.", fields={"reasons": ["required"]}
         )
     locked = Referral.objects.select_for_update().get(pk=referral.pk)
-    if locked.screened_at is not None:
+    current = Screening.objects.select_for_update().filter(referral=locked).first()
+    if current is not None and current.status != ScreeningStatus.CHALLENGED:
         raise Conflict(
-            f"This referral was screened on {locked.screened_at:%Y-%m-%d %H:%M} UTC; "
-            "a screening is recorded once.",
+            f"A screening decision was proposed on {current.screened_at:%Y-%m-%d %H:%M} UTC "
+            f"({'screened jointly' if current.joint else 'awaiting confirmation'}); a decision is "
+            "recorded once. Another partner on the case may confirm or challenge it.",
             code="already_screened",
         )
     participants = _partners_on_case(case, [actor.partner, *participants], "participants")
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            screening = Screening.objects.create(
-                referral=locked, outcome=outcome, reasons=reasons,
-                participant_names=(participant_names or "").strip()[:500],
-                screened_by=actor.user, screened_by_client=actor.client, partner=actor.partner,
-                screened_at=now,
-            )  # fmt: skip
-    except IntegrityError:
-        raise Conflict("This referral has just been screened.", code="already_screened") from None
+    proposal = {
+        "outcome": outcome, "reasons": reasons,
+        "participant_names": (participant_names or "").strip()[:500],
+        "screened_by": actor.user, "screened_by_client": actor.client, "partner": actor.partner,
+        "screened_at": now, "status": ScreeningStatus.PROPOSED, "confirmed_at": None,
+    }  # fmt: skip
+    if current is None:
+        try:
+            with transaction.atomic():
+                screening = Screening.objects.create(referral=locked, **proposal)
+        except IntegrityError:
+            raise Conflict(
+                "This referral has just been screened.", code="already_screened"
+            ) from None
+    else:
+        # A new proposal after a challenge: the challenge keeps what it challenged.
+        screening = current
+        for name, value in proposal.items():
+            setattr(screening, name, value)
+        screening.round += 1
+        screening.save()
     screening.participants.set(participants)
-    Referral.objects.filter(pk=locked.pk).update(
-        screened_at=now, version=F("version") + 1, updated_at=now
-    )
-    _complete_screening_followups(locked.pk, now)
-    if (
-        case.lead_partner_id == actor.partner.pk
-        and case.status == CaseStatus.SCREENING
-        and not Referral.objects.filter(case=case, screened_at__isnull=True).exists()
-    ):
-        if outcome in SCREENING_CLOSES:
-            case_services.case_transition(
-                actor=actor, case=case, to=CaseStatus.CLOSED, reason=f"Screening: {outcome}",
-                closure_reason=ClosureReason.NO_FURTHER_ACTION,
-            )  # fmt: skip
-        else:
-            case_services.case_transition(
-                actor=actor, case=case, to=CaseStatus.OPEN, reason=f"Screening: {outcome}"
-            )
+    if takes_effect_on_proposal(locked):
+        _screening_takes_effect(locked, screening, now, movers=[actor])
+    else:
+        Referral.objects.filter(pk=locked.pk).update(version=F("version") + 1, updated_at=now)
     record_change("referral", locked.pk, "updated", case_id=case.pk, person_id=locked.subject_id)
     access_record(
         actor=actor,
@@ -778,7 +794,186 @@ def referral_screen(
         ],
         detail={"participants": sorted(p.slug for p in participants)},
     )  # fmt: skip
+    _tell_of_proposal(actor, locked, screening)
     return screening
+
+
+@guarded(lambda actor, referral, **_: access.check_answer_screening(actor, referral))
+def referral_screening_answer(
+    *, actor: Actor, referral: Referral, decision: str, reason: str
+) -> Screening:
+    """Another partner on the case confirms or challenges the proposed screening decision, with
+    a reason; each partner answers a proposal once.
+
+    Confirming makes the decision joint. If it had not taken effect yet (an urgent referral) it
+    does now: the referral counts as screened, the deadline follow-up is done, and the case moves
+    on as if the lead partner had screened it, when the lead partner proposed or confirms it (a
+    transition proposed by the lead partner is made in its proposer's name, by the system).
+    Further partners may add their confirmation; a joint decision can no longer be challenged.
+
+    Challenging reopens the decision: the referral counts as unscreened again (its deadline
+    follow-up reopens and escalates when missed) and a new decision may be proposed. A case the
+    proposal already moved on stays where it is: only the lead partner moves its case, and it is
+    told."""
+    _choice(decision, ScreeningDecision, "decision")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            "Give the reason you confirm or challenge this decision.",
+            fields={"reason": ["required"]},
+        )
+    locked = Referral.objects.select_for_update().select_related("case").get(pk=referral.pk)
+    case = locked.case
+    screening = Screening.objects.select_for_update().filter(referral=locked).first()
+    if screening is None:
+        raise Conflict(
+            "No screening decision has been proposed for this referral yet.", code="no_proposal"
+        )
+    if screening.partner_id == actor.partner.pk:
+        # Re-proposed by the actor's own partner since the actor's partner was checked.
+        raise Conflict(
+            "Your organisation has since proposed this decision: another partner must confirm it.",
+            code="proposal_changed",
+        )
+    if screening.status == ScreeningStatus.CHALLENGED:
+        raise Conflict(
+            "This decision has been challenged: a new decision must be proposed before it can be "
+            "confirmed or challenged.",
+            code="screening_challenged",
+        )
+    earlier = ScreeningConfirmation.objects.filter(
+        screening=screening, round=screening.round, partner=actor.partner
+    ).first()
+    if earlier is not None:
+        raise Conflict(
+            f"{actor.partner.name} already answered this decision ({earlier.decision}ed on "
+            f"{earlier.at:%Y-%m-%d %H:%M} UTC); each partner answers a proposal once.",
+            code="already_answered",
+        )
+    if screening.joint and decision == ScreeningDecision.CHALLENGE:
+        raise Conflict(
+            "This decision has already been confirmed jointly, so it can no longer be challenged "
+            "here. Raise your concern with the lead partner, who can reopen the case.",
+            code="already_joint",
+        )
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            ScreeningConfirmation.objects.create(
+                screening=screening, round=screening.round, partner=actor.partner, user=actor.user,
+                decision=decision, reason=reason[:5000], proposal=_proposal_record(screening),
+                at=now,
+            )  # fmt: skip
+    except IntegrityError:
+        raise Conflict(
+            f"{actor.partner.name} has just answered this decision.", code="already_answered"
+        ) from None
+    if decision == ScreeningDecision.CONFIRM:
+        if not screening.joint:
+            screening.status, screening.confirmed_at = ScreeningStatus.CONFIRMED, now
+            screening.save(update_fields=["status", "confirmed_at"])
+        movers = [actor, _proposer(screening)]
+        if locked.screened_at is None:
+            _screening_takes_effect(locked, screening, now, movers=movers)
+        else:
+            Referral.objects.filter(pk=locked.pk).update(version=F("version") + 1, updated_at=now)
+            _move_case_on(locked, screening, movers=[actor])
+    else:
+        screening.status = ScreeningStatus.CHALLENGED
+        screening.save(update_fields=["status"])
+        Referral.objects.filter(pk=locked.pk).update(
+            screened_at=None, version=F("version") + 1, updated_at=now
+        )
+        if locked.screened_at is not None:
+            _reopen_screening_followups(locked.pk, now)
+    record_change("referral", locked.pk, "updated", case_id=case.pk, person_id=locked.subject_id)
+    access_record(
+        actor=actor,
+        action=f"{decision}_screening",
+        accesses=[
+            Access(
+                "referral", locked.pk, case_id=case.pk, person_id=locked.subject_id,
+                justification=access.justification(actor, _with_basis(locked, actor)),
+            )
+        ],
+        detail={"partner": screening.partner.slug},  # whose proposal was answered
+    )  # fmt: skip
+    _tell_of_answer(actor, locked, screening, decision)
+    return screening
+
+
+def _proposal_record(screening: Screening) -> dict:
+    """What an answer was about, kept with the answer (a later proposal replaces the screening)."""
+    return {
+        "round": screening.round,
+        "outcome": screening.outcome,
+        "reasons": screening.reasons,
+        "partner": screening.partner.slug,
+        "screened_by": str(screening.screened_by_id) if screening.screened_by_id else None,
+        "screened_by_client": (
+            str(screening.screened_by_client_id) if screening.screened_by_client_id else None
+        ),
+        "screened_at": screening.screened_at.isoformat(),
+    }
+
+
+def _proposer(screening: Screening) -> Actor | None:
+    """The proposer, acting through the system: a lead partner's proposal made on condition of
+    confirmation is carried out in their name once confirmed. None if they can no longer act
+    for the partner that proposed."""
+    from partners.actor import actor_for_client, actor_for_user
+
+    if screening.screened_by_id:
+        proposer = actor_for_user(screening.screened_by, channel="system")
+    elif screening.screened_by_client_id:
+        proposer = actor_for_client(screening.screened_by_client)
+        proposer = proposer.via("system") if proposer else None
+    else:
+        proposer = None
+    if proposer is None or proposer.partner.pk != screening.partner_id:
+        return None
+    return proposer
+
+
+def _screening_takes_effect(
+    referral: Referral, screening: Screening, now: datetime, *, movers: list[Actor | None]
+) -> None:
+    Referral.objects.filter(pk=referral.pk).update(
+        screened_at=now, version=F("version") + 1, updated_at=now
+    )
+    _complete_screening_followups(referral.pk, now)
+    _move_case_on(referral, screening, movers=movers)
+
+
+def _move_case_on(referral: Referral, screening: Screening, *, movers: list[Actor | None]) -> None:
+    """When the last unscreened referral of a case in `screening` is screened, the lead partner's
+    screener (the first of `movers` acting for the lead partner) moves the case on."""
+    case = Case.objects.get(pk=referral.case_id)
+    if (
+        case.status != CaseStatus.SCREENING
+        or Referral.objects.filter(case=case, screened_at__isnull=True).exists()
+    ):
+        return
+    mover = next(
+        (
+            m
+            for m in movers
+            if m is not None
+            and m.partner.pk == case.lead_partner_id
+            and case_access.can(m, case, case_access.CHANGE)
+        ),
+        None,
+    )
+    if mover is None:
+        return
+    reason = f"Screening: {screening.outcome}" + (" (screened jointly)" if screening.joint else "")
+    if screening.outcome in SCREENING_CLOSES:
+        case_services.case_transition(
+            actor=mover, case=case, to=CaseStatus.CLOSED, reason=reason,
+            closure_reason=ClosureReason.NO_FURTHER_ACTION,
+        )  # fmt: skip
+    else:
+        case_services.case_transition(actor=mover, case=case, to=CaseStatus.OPEN, reason=reason)
 
 
 def _complete_screening_followups(referral_id, now: datetime) -> None:
@@ -790,6 +985,91 @@ def _complete_screening_followups(referral_id, now: datetime) -> None:
         subject_id=referral_id,
         status__in=(FollowUp.Status.PENDING, FollowUp.Status.NOTIFIED, FollowUp.Status.ESCALATED),
     ).update(status=FollowUp.Status.DONE, completed_at=now, updated_at=now)
+
+
+def _reopen_screening_followups(referral_id, now: datetime) -> None:
+    """A challenged decision is no screening: the deadline follow-up is pending again, so a
+    missed deadline still escalates (the sweep delivers it once due)."""
+    from followups.models import FollowUp
+
+    FollowUp.objects.filter(
+        kind=SCREENING_FOLLOWUP,
+        subject_resource="referral",
+        subject_id=referral_id,
+        status=FollowUp.Status.DONE,
+    ).update(status=FollowUp.Status.PENDING, completed_at=None, updated_at=now)
+
+
+def _referral_link(user: User, referral: Referral) -> str:
+    """The referral on its case page, for someone who can open the case; otherwise no link."""
+    from partners.actor import actor_for_user
+
+    reader = actor_for_user(user, channel="system")
+    if reader is None or not (
+        case_access.cases_visible_to(reader).filter(pk=referral.case_id).exists()
+    ):
+        return ""
+    return f"/cases/{referral.case_id}#referral-{referral.pk}"
+
+
+def _tell_referrer(actor: Actor, referral: Referral, screening: Screening, *, title: str, key: str):
+    referrer = referral.submitted_by
+    if referrer is None or referrer == actor.user:
+        return
+    notify(
+        recipients=[referrer],
+        kind="screening_outcome",
+        title=title,
+        link=_referral_link(referrer, referral),
+        dedupe_key=f"screening:{screening.pk}:{screening.round}:{key}",
+    )
+
+
+def _tell_of_proposal(actor: Actor, referral: Referral, screening: Screening) -> None:
+    """Titles say where the decision stands, never what it is (they are emailed): the outcome
+    is on the case page, for those who may see it."""
+    _tell_referrer(
+        actor, referral, screening, key="proposed",
+        title="A screening decision has been proposed on a referral you sent (single-agency "
+        "until another partner confirms it)",
+    )  # fmt: skip
+    others = case_access.partners_with_access(referral.case).exclude(pk=actor.partner.pk)
+    notify(
+        recipients=User.objects.filter(
+            is_active=True,
+            membership__partner__in=others,
+            membership__role__in=case_access.WORKING_ROLES,
+        ).exclude(pk=getattr(referral.submitted_by, "pk", None)),
+        kind="screening_confirmation",
+        title="A screening decision on a case shared with your organisation awaits confirmation "
+        "by another partner",
+        link=f"/cases/{referral.case_id}#referral-{referral.pk}",
+        dedupe_key=f"screening:{screening.pk}:{screening.round}:confirm",
+    )
+
+
+def _tell_of_answer(actor: Actor, referral: Referral, screening: Screening, decision: str):
+    confirmed = decision == ScreeningDecision.CONFIRM
+    proposer = screening.screened_by
+    if proposer is not None and proposer != actor.user:
+        notify(
+            recipients=[proposer],
+            kind="screening_confirmation",
+            title="Your screening decision was confirmed by another partner: screened jointly"
+            if confirmed
+            else "Your screening decision was challenged by another partner: it needs a new "
+            "decision",
+            link=_referral_link(proposer, referral),
+            dedupe_key=f"screening:{screening.pk}:{screening.round}:{actor.partner.slug}",
+        )
+    if referral.submitted_by != proposer:
+        _tell_referrer(
+            actor, referral, screening, key=f"{decision}:{actor.partner.slug}",
+            title="The screening decision on a referral you sent was confirmed jointly"
+            if confirmed
+            else "The screening decision on a referral you sent was challenged and will be made "
+            "again",
+        )  # fmt: skip
 
 
 # Break-glass

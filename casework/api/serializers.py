@@ -18,7 +18,10 @@ from casework.models import (
     EntryVisibility,
     Referral,
     Screening,
+    ScreeningConfirmation,
+    ScreeningDecision,
     ScreeningOutcome,
+    ScreeningStatus,
     Urgency,
 )
 
@@ -193,20 +196,57 @@ class ActionUpdateSerializer(serializers.Serializer):
     owner_partner = serializers.SlugField(required=False, allow_null=True)
 
 
+class ScreeningConfirmationSerializer(serializers.ModelSerializer):
+    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    decision = NamedChoiceField(
+        enum_name="ScreeningDecisionEnum", choices=ScreeningDecision.choices, read_only=True
+    )
+    outcome = serializers.SerializerMethodField(
+        help_text="The proposed outcome this partner answered."
+    )
+
+    class Meta:
+        model = ScreeningConfirmation
+        fields = ["partner", "decision", "reason", "at", "round", "outcome"]
+        read_only_fields = fields
+
+    def get_outcome(self, answer) -> str:
+        return answer.proposal.get("outcome", "")
+
+
 class ScreeningSerializer(serializers.ModelSerializer):
     outcome = NamedChoiceField(
         enum_name="ScreeningOutcomeEnum", choices=ScreeningOutcome.choices, read_only=True
     )
     participants = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
-    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    partner = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="The partner that proposed the decision."
+    )
     screened_by = serializers.PrimaryKeyRelatedField(read_only=True)
     referral = serializers.PrimaryKeyRelatedField(read_only=True)
+    status = NamedChoiceField(
+        enum_name="ScreeningStatusEnum",
+        choices=ScreeningStatus.choices,
+        read_only=True,
+        help_text="`proposed`: a single-agency decision awaiting confirmation by another partner "
+        "on the case; `confirmed`: screened jointly; `challenged`: reopened by another partner, "
+        "a new decision may be proposed.",
+    )
+    joint = serializers.BooleanField(
+        read_only=True,
+        help_text="True once a partner other than the proposer's has confirmed the decision.",
+    )
+    confirmations = ScreeningConfirmationSerializer(
+        many=True,
+        read_only=True,
+        help_text="Every partner's answer, oldest first (earlier rounds included).",
+    )
 
     class Meta:
         model = Screening
         fields = [
             "id", "referral", "outcome", "reasons", "participants", "participant_names", "screened_by",
-            "partner", "screened_at",
+            "partner", "screened_at", "status", "joint", "round", "confirmed_at", "confirmations",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -224,6 +264,15 @@ class ScreeningCreateSerializer(serializers.Serializer):
     )
     participant_names = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=500
+    )
+
+
+class ScreeningAnswerSerializer(serializers.Serializer):
+    decision = NamedChoiceField(
+        enum_name="ScreeningDecisionEnum", choices=ScreeningDecision.choices
+    )
+    reason = serializers.CharField(
+        max_length=5000, help_text="Why you confirm or challenge it; shown to everyone on the case."
     )
 
 
@@ -248,11 +297,13 @@ class ReferralSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_status(self, referral) -> str:
+        # An urgent referral with a single-agency proposal is still awaiting screening.
         return "screened" if referral.screened_at else "awaiting_screening"
 
     @extend_schema_field(ScreeningSerializer(allow_null=True))
     def get_screening(self, referral):
-        screening = getattr(referral, "screening", None) if referral.screened_at else None
+        """The decision as it stands, proposed or joint (`joint` says which)."""
+        screening = getattr(referral, "screening", None)
         return ScreeningSerializer(screening).data if screening else None
 
 

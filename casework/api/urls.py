@@ -39,6 +39,11 @@ urlpatterns = [
         name="referral-screening",
     ),
     path(
+        "referrals/<uuid:referral_id>/screening/confirmations",
+        views.ReferralScreeningConfirmationsView.as_view(),
+        name="referral-screening-confirmations",
+    ),
+    path(
         "cases/<uuid:case_id>/break-glass",
         views.CaseBreakGlassView.as_view(),
         name="case-break-glass",

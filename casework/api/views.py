@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases import access as case_access
-from casework import access, services, vocabularies
+from casework import access, selectors, services, vocabularies
 from casework.api.serializers import (
     ActionCreateSerializer,
     ActionSerializer,
@@ -30,6 +30,7 @@ from casework.api.serializers import (
     ReferralCreateSerializer,
     ReferralIntakeResponseSerializer,
     ReferralSerializer,
+    ScreeningAnswerSerializer,
     ScreeningCreateSerializer,
     ScreeningSerializer,
     VocabularyIndexSerializer,
@@ -44,6 +45,7 @@ from casework.models import (
     EntryKind,
     EntryVisibility,
     Referral,
+    Screening,
     Urgency,
 )
 from core.api.concurrency import expected_version, with_etag
@@ -410,9 +412,7 @@ class ReferralPagination(CursorPagination):
 
 
 def _referrals(queryset):
-    return queryset.select_related(
-        "case", "source_partner", "screening", "screening__partner"
-    ).prefetch_related("screening__participants")
+    return selectors.referrals_with_related(queryset)
 
 
 class ReferralsView(VisibleListMixin, generics.ListCreateAPIView):
@@ -470,14 +470,47 @@ class ReferralScreeningView(ActorMixin, APIView):
     @extend_schema(
         request=ScreeningCreateSerializer,
         responses={201: ScreeningSerializer},
-        summary="Record the joint-screening outcome (once: 409 if already screened)",
+        summary="Propose the screening decision (single-agency until another partner confirms)",
+        description="One decision at a time: 409 `already_screened` while one is proposed or "
+        "confirmed; after a challenge a new proposal replaces it. On a standard referral it "
+        "takes effect now; on an urgent one only once confirmed "
+        "(`POST /referrals/{id}/screening/confirmations`).",
     )
     def post(self, request, referral_id):
         referral = access.referral_get_for(self.actor, referral_id, log_as=None)
         data = _valid(ScreeningCreateSerializer, request.data)
         data["participants"] = _partners(data.get("participants", []), "participants")
         screening = services.referral_screen(actor=self.actor, referral=referral, **data)
-        return Response(ScreeningSerializer(screening).data, status=status.HTTP_201_CREATED)
+        return Response(_screening_body(screening), status=status.HTTP_201_CREATED)
+
+
+def _screening_body(screening) -> dict:
+    screening = selectors.screenings_with_related(Screening.objects.filter(pk=screening.pk)).get()
+    return ScreeningSerializer(screening).data
+
+
+class ReferralScreeningConfirmationsView(ActorMixin, APIView):
+    @extend_schema(
+        request=ScreeningAnswerSerializer,
+        responses={201: ScreeningSerializer},
+        summary="Confirm or challenge the proposed screening decision (another partner)",
+        description="A screening decision is single-agency (`joint: false`) until a partner on "
+        "the case other than the proposer's confirms it. Practitioners and managers of another "
+        "partner working the case (lead or live share; not break-glass, not partner systems) "
+        "answer once per proposal, with a reason. Confirming makes it joint and, on an urgent "
+        "referral, lets it take effect (the case moves on; a single-agency decision never closes "
+        "an urgent case). Challenging reopens it: the referral counts as unscreened again and a "
+        "new decision may be proposed. 404 for a referral you cannot see; 403 when you see it but "
+        "may not answer (your own partner proposed it, or your role); 409 when nothing is "
+        "proposed (`no_proposal`), your partner already answered (`already_answered`), the "
+        "decision was challenged (`screening_challenged`), or a joint decision is challenged "
+        "(`already_joint`).",
+    )
+    def post(self, request, referral_id):
+        referral = access.referral_get_for(self.actor, referral_id, log_as=None)
+        data = _valid(ScreeningAnswerSerializer, request.data)
+        screening = services.referral_screening_answer(actor=self.actor, referral=referral, **data)
+        return Response(_screening_body(screening), status=status.HTTP_201_CREATED)
 
 
 # Break-glass
