@@ -9,6 +9,11 @@ that fails (Redis down, network blip) is caught and logged: the caller's request
 the row stays unpublished until `relay()` (the `followups.outbox_relay` periodic task) publishes it.
 Tasks run only after their data commits, because the message is sent only after the commit.
 
+A frozen Redis cannot hold the request up for long: the broker's socket timeouts are short
+(REDIS_SOCKET_TIMEOUT_MS) and the retry policy below allows one retry. After a failure, Redis's
+circuit breaker (core.breaker, shared with the cache) is open for a few seconds, and publishes in
+that time are not even tried: the rows are left to the relay at once.
+
 A message can be published twice (published, then the process died before marking the row), so
 every task sent through here must be idempotent: take ids, claim work with a conditional UPDATE or a
 unique key.
@@ -20,10 +25,14 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+import redis.exceptions
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
+from core.breaker import CircuitBreaker, breaker_for, count
 from followups.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -77,14 +86,42 @@ def _mark_failed(message_id: int, error: Exception) -> None:
     )
 
 
+# What a broker that cannot be reached raises (kombu wraps the transport's errors when retrying).
+BROKER_UNREACHABLE = (
+    OperationalError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    OSError,
+)
+
+
+def _broker_breaker() -> CircuitBreaker | None:
+    """The Redis broker's circuit breaker; none for the file and in-memory queues (no network)."""
+    url = settings.CELERY_BROKER_URL
+    return breaker_for(url) if url.startswith(("redis://", "rediss://")) else None
+
+
 def publish(message_id: int) -> bool:
-    """Publish one outbox row now. Never raises: a failure is recorded and left to the relay."""
+    """Publish one outbox row now. Never raises: a failure is recorded and left to the relay, and
+    while the broker's breaker is open the row is left to the relay without trying."""
     message = OutboxMessage.objects.filter(pk=message_id, published_at__isnull=True).first()
     if message is None:
         return True  # already published (by the relay) or pruned
+    breaker = _broker_breaker()
+    if breaker is not None and not breaker.allow():
+        count("outbox_publishes_deferred")
+        logger.info(
+            "outbox: broker unavailable, #%s %s left to the relay", message.pk, message.task_name
+        )
+        return False
     try:
         _send(message.task_name, message.kwargs, message.pk)
     except Exception as exc:  # the broker's errors vary by transport; none may fail the caller
+        if breaker is not None:
+            if isinstance(exc, BROKER_UNREACHABLE):
+                breaker.failed(exc)
+            else:
+                breaker.release()
         logger.warning(
             "outbox: publishing #%s %s failed, the relay will retry: %s",
             message.pk,
@@ -96,6 +133,8 @@ def publish(message_id: int) -> bool:
         except Exception:  # the database is gone too: the row is still unpublished, that is enough
             logger.exception("outbox: could not record the failure of #%s", message.pk)
         return False
+    if breaker is not None:
+        breaker.succeeded()
     _mark_published(message.pk)
     return True
 

@@ -74,6 +74,9 @@ def _refuse(request, message: str, prefix: str | None = None):
     Only failures are ever refused here: a valid token authenticates before this is reached, so
     one caller's failures never lock out another caller behind the same address (tokens are
     256-bit random, so the throttle is not what stops guessing; it slows noise and says why).
+
+    The counts are in the cache. While Redis is unreachable the cache counts in local memory
+    (core/cache.py): the lockout still holds, but per web worker process.
     """
     number, left = _window()
     keys = _failure_keys(request, prefix, number)

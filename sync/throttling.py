@@ -1,6 +1,10 @@
 """Rate limits per caller (API client or user), not per address: partner systems often sit behind
 one gateway, and one noisy system must not starve the others. Over the limit: 429 with
-`Retry-After`, in the API's error shape (core.api.errors)."""
+`Retry-After`, in the API's error shape (core.api.errors).
+
+The histories are kept in the cache. While Redis is unreachable the cache falls back to local memory
+(core/cache.py): limits still apply, but per web worker process, so a caller spread over N
+processes may get up to N times its rate until Redis is back."""
 
 from __future__ import annotations
 

@@ -233,7 +233,7 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -254,9 +254,22 @@ STORAGES = {
 }
 
 REDIS_URL = env_str("REDIS_URL")
+# Redis must never hold a request up: short connect and read timeouts, and a circuit breaker that
+# sends the cache to local memory (and leaves outbox publishes to the relay) for a few seconds after
+# a failure (core/cache.py, core/breaker.py, docs/operations.md).
+REDIS_SOCKET_TIMEOUT = env_int("REDIS_SOCKET_TIMEOUT_MS", 250, minimum=1) / 1000
+REDIS_BREAKER_OPEN_SECONDS = env_int("REDIS_BREAKER_OPEN_SECONDS", 5, minimum=1)
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "core.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+            },
+            "BREAKER_OPEN_SECONDS": REDIS_BREAKER_OPEN_SECONDS,
+        }
     }
 elif TESTING:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -284,7 +297,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 10 * 60, minimum=60)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # A frozen Redis would otherwise hold a publish (and the request behind it) forever.
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+    }
 elif TESTING:
     # Tests publish to an in-process queue: nothing is left under var/ for a development worker.
     CELERY_BROKER_URL = "memory://"
@@ -381,6 +399,8 @@ IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=24)
 # the switch is only read when DJANGO_ENV=test.
 TEST_FAULTS = TESTING and not PRODUCTION and env_bool("TEST_FAULTS", False)
 CHANGE_FEED_RETENTION_DAYS = env_int("CHANGE_FEED_RETENTION_DAYS", 90, minimum=1)
+# Months a closed case is kept when no data sharing agreement it was shared under says longer.
+RETENTION_DEFAULT_MONTHS = env_int("RETENTION_DEFAULT_MONTHS", 72, minimum=1)
 WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", default=not PRODUCTION)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12, minimum=1)
