@@ -8,6 +8,7 @@ from datetime import date, datetime
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from cases import access as case_access
 from cases.models import Case
 from casework import access
 from casework.models import (
@@ -18,7 +19,10 @@ from casework.models import (
     Referral,
     Screening,
     ScreeningConfirmation,
+    ScreeningDecision,
+    ScreeningStatus,
 )
+from casework.vocabularies import label
 from partners.actor import Actor
 
 
@@ -87,6 +91,50 @@ def screenings_with_related(queryset: QuerySet[Screening]) -> QuerySet[Screening
         "participants",
         Prefetch("confirmations", queryset=ScreeningConfirmation.objects.select_related("partner")),
     )
+
+
+def case_referrals(actor: Actor, case: Case, *, log: bool = True) -> list[Referral]:
+    """The referrals on a case the actor may see, newest first, each with its screening decision
+    as it stands for the page: the answers to it, who confirmed the current proposal, the last
+    challenge, and whether the actor may confirm or challenge it (casework.access)."""
+    referrals = list(
+        referrals_with_related(access.referrals_visible_to(actor).filter(case=case)).order_by(
+            "-received_at"
+        )
+    )
+    for r in referrals:
+        r.concern_labels = [label("concerns", c) for c in r.concerns]
+        screening = getattr(r, "screening", None)
+        r.decision = screening
+        r.answers, r.confirmed_by, r.last_challenge, r.can_answer = [], [], None, False
+        if screening is None:
+            continue
+        r.answers = list(screening.confirmations.all())
+        for a in r.answers:
+            a.outcome_label = label("screening-outcomes", a.proposal.get("outcome", ""))
+        r.confirmed_by = [
+            a.partner
+            for a in r.answers
+            if a.round == screening.round and a.decision == ScreeningDecision.CONFIRM
+        ]
+        r.last_challenge = next(
+            (a for a in reversed(r.answers) if a.decision == ScreeningDecision.CHALLENGE), None
+        )
+        answered = {a.partner_id for a in r.answers if a.round == screening.round}
+        r.can_answer = (
+            screening.status == ScreeningStatus.PROPOSED
+            and actor.partner.pk not in answered
+            and access.can_answer_screening(actor, r)
+        )
+        # Nobody else works the case: the proposer's partner needs to share it to get a
+        # confirmation.
+        r.nobody_to_confirm = (
+            screening.status == ScreeningStatus.PROPOSED
+            and not case_access.partners_with_access(case).exclude(pk=screening.partner_id).exists()
+        )
+    if log and referrals:
+        access.log_records(actor, "referral", referrals, action="list")
+    return referrals
 
 
 # For the follow-up jobs (no actor: they schedule work, they do not read case content).

@@ -99,15 +99,7 @@ def case_sections(actor: Actor, case) -> dict:
         a.changeable = casework_access.can_change_action(actor, a)
     if actions:
         casework_access.log_records(actor, "action", actions, action="list")
-    referrals = list(
-        casework_selectors.referrals_with_related(
-            casework_access.referrals_visible_to(actor).filter(case=case)
-        ).order_by("-received_at")
-    )
-    for r in referrals:
-        r.concern_labels = [label("concerns", c) for c in r.concerns]
-    if referrals:
-        casework_access.log_records(actor, "referral", referrals, action="list")
+    referrals = casework_selectors.case_referrals(actor, case)
     enrolments = list(
         programme_access.enrolments_visible_to(actor)
         .filter(case=case)

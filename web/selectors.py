@@ -105,3 +105,105 @@ def relationships_between(people) -> list:
         .select_related("person", "related_to")
         .order_by("created_at")
     )
+
+
+# The access log, readable: what each action code means, and the case each row is about.
+
+ACCESS_ACTIONS = {
+    "view": "Viewed",
+    "list": "Listed",
+    "search": "Searched",
+    "count": "Counted",
+    "export": "Exported",
+    "create": "Created",
+    "update": "Changed",
+    "upsert": "Created or updated by identifier",
+    "amend": "Corrected",
+    "transition": "Changed the status",
+    "share": "Shared",
+    "unshare": "Ended a share",
+    "revoke_share": "Ended a share",
+    "relate": "Recorded a relationship",
+    "record_consent": "Recorded a consent decision",
+    "match": "Looked for possible duplicates",
+    "refer": "Sent a referral",
+    "screen": "Proposed a screening decision",
+    "confirm_screening": "Confirmed a screening decision",
+    "challenge_screening": "Challenged a screening decision",
+    "add_entry": "Added a chronology entry",
+    "add_adversity": "Recorded an adversity or strength",
+    "add_action": "Added an action",
+    "view_history": "Viewed the history",
+    "view_amendments": "Viewed the corrections",
+    "view_shares": "Viewed the shares",
+    "view_relationships": "Viewed the relationships",
+    "view_consents": "Viewed the consent decisions",
+    "break_glass": "Opened with emergency access",
+    "break_glass_request": "Asked for emergency access (needs a manager's approval)",
+    "break_glass_approve": "Approved emergency access",
+    "break_glass_refuse": "Refused emergency access",
+    "decide_break_glass": "Decided on emergency access",
+    "list_break_glass": "Listed emergency access",
+    "list_break_glass_requests": "Listed emergency access requests",
+    "read_access_log": "Read the access log",
+    "search_access_log": "Searched the access log",
+    "read_changes": "Read the change feed",
+    "replay": "Received a stored response again",
+    "sync": "Batch sync",
+    "refer_programme": "Referred to a programme",
+    "list_intake": "Listed programme intake",
+    "offer_next": "Offered the next place",
+    "record_session": "Recorded a session",
+    "add_session": "Recorded a session",
+    "record_milestone": "Recorded a milestone",
+    "view_report": "Viewed partnership figures",
+}
+ACCESS_RECORDS = {
+    "case": "Case",
+    "person": "Person",
+    "entry": "Chronology entry",
+    "adversity": "Adversity or strength",
+    "action": "Action",
+    "referral": "Referral",
+    "enrolment": "Programme enrolment",
+    "programme_intake": "Programme intake",
+    "break_glass": "Emergency access",
+    "access_log": "Access log",
+    "change_feed": "Change feed",
+    "report": "Partnership figures",
+}
+
+
+def _readable(code: str, labels: dict) -> str:
+    return labels.get(code) or code.replace("_", " ").capitalize()
+
+
+def access_log_for_display(rows) -> list:
+    """A page of access-log rows (already limited to what the reader may see) with a label for
+    each action and record type, and the reference of the case each row is about. Ids are shown
+    in full: an auditor copies them into a search. Never `detail`."""
+    rows = list(rows)
+    case_ids = {r.case_id for r in rows if r.case_id}
+    case_ids |= {r.object_id for r in rows if r.object_type == "case" and r.object_id}
+    references = {
+        str(pk): reference
+        for pk, reference in Case.objects.filter(
+            pk__in=[i for i in case_ids if _is_uuid(i)]
+        ).values_list("pk", "reference")
+    }
+    for r in rows:
+        r.action_label = _readable(r.action, ACCESS_ACTIONS)
+        r.record_label = _readable(r.object_type, ACCESS_RECORDS)
+        case_id = r.case_id or (r.object_id if r.object_type == "case" else None)
+        r.case_reference = references.get(str(case_id)) if case_id else None
+    return rows
+
+
+def _is_uuid(value) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

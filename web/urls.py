@@ -53,6 +53,11 @@ urlpatterns = [
     path("actions/<uuid:action_id>/status/", casework.action_status, name="action-status"),
     path("actions/<uuid:action_id>/change/", casework.action_change, name="action-change"),
     path("referrals/<uuid:referral_id>/screen/", casework.referral_screen, name="referral-screen"),
+    path(
+        "referrals/<uuid:referral_id>/screening/answer/",
+        casework.referral_screening_answer,
+        name="referral-screening-answer",
+    ),
     # Referrals
     path("referrals/new/", referrals.referral_new, name="referral-new"),
     path(

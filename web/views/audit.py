@@ -20,7 +20,7 @@ from core.errors import NotFound
 from partners.models import User
 from web.forms import AccessLogSearchForm
 from web.pages import page
-from web.selectors import case_id_for_reference
+from web.selectors import access_log_for_display, case_id_for_reference
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -82,7 +82,13 @@ def access_log(request, actor):
     return render(
         request,
         "web/audit_access_log.html",
-        {"form": form, "page_obj": page_obj, "searched": searched, "query": query.urlencode()},
+        {
+            "form": form,
+            "page_obj": page_obj,
+            "rows": access_log_for_display(page_obj.object_list),
+            "searched": searched,
+            "query": query.urlencode(),
+        },
     )
 
 

@@ -37,6 +37,7 @@ from web.forms import (
 )
 from web.pages import form_error, page
 from web.selectors import (
+    access_log_for_display,
     active_break_glass,
     case_id_for_break_glass,
     case_people,
@@ -311,5 +312,10 @@ def case_access_log(request, actor, case_id):
     return render(
         request,
         "web/case_access_log.html",
-        {"case": case, "page_obj": page_obj, "now": timezone.now()},
+        {
+            "case": case,
+            "page_obj": page_obj,
+            "rows": access_log_for_display(page_obj.object_list),
+            "now": timezone.now(),
+        },
     )

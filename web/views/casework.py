@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from cases import access as case_access
 from casework import access, services
+from casework.models import ScreeningDecision, ScreeningStatus
 from casework.vocabularies import label
 from core.errors import DomainError, PreconditionFailed
 from partners.models import Partner
@@ -215,11 +217,25 @@ def action_status(request, actor, action_id):
     )
 
 
+def _to_referral(referral):
+    return _to_case(referral.case, f"referral-{referral.pk}")
+
+
 @page(case_access.writes_case_content)
 def referral_screen(request, actor, referral_id):
+    """Propose the screening decision. It stays single-agency until another partner on the case
+    confirms it (on the case page, or referral_screening_answer below)."""
     referral = access.referral_get_for(actor, referral_id, log_as="view")
     case = referral.case
     access.check_contributor(actor, case, what="screen")
+    standing = getattr(referral, "screening", None)
+    if standing is not None and standing.status != ScreeningStatus.CHALLENGED:
+        messages.success(
+            request,
+            "This referral already has a screening decision. Another partner on the case can "
+            "confirm or challenge it.",
+        )
+        return _to_referral(referral)
     partners = [p for p in case_access.partners_with_access(case) if p.pk != actor.partner.pk]
     form = ScreeningForm(request.POST or None, partners=partners)
     if request.method == "POST" and form.is_valid():
@@ -237,12 +253,72 @@ def referral_screen(request, actor, referral_id):
         except DomainError as exc:
             form_error(form, exc)
         else:
-            messages.success(request, "The joint screening decision has been recorded.")
-            return _to_case(case, "screening")
+            messages.success(
+                request,
+                "The joint screening decision has been recorded as a proposal. It is a "
+                "single-agency decision until another partner on the case confirms it; they "
+                "have been told.",
+            )
+            return _to_referral(referral)
     return render(
         request,
         "web/casework/screening_form.html",
         {"case": case, "referral": referral, "form": form, "partners": partners},
+    )
+
+
+class ScreeningAnswerForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=ScreeningDecision.choices,
+        label="Does your organisation agree with this decision?",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether you confirm or challenge the decision"},
+    )
+    reason = forms.CharField(
+        label="Your reason",
+        help_text="Required. Shown to everyone on the case with the decision.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": "Give the reason for your answer"},
+    )
+
+
+@page(case_access.writes_case_content)
+def referral_screening_answer(request, actor, referral_id):
+    """Another partner on the case confirms or challenges the proposed screening decision."""
+    referral = access.referral_get_for(actor, referral_id, log_as="view")
+    access.check_answer_screening(actor, referral)
+    form = ScreeningAnswerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            screening = services.referral_screening_answer(
+                actor=actor, referral=referral, decision=data["decision"], reason=data["reason"]
+            )
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(
+                request,
+                "You confirmed the decision: it is now screened jointly."
+                if screening.joint
+                else "You challenged the decision. It has been reopened, and a new decision is "
+                "needed; the partner that proposed it has been told.",
+            )
+            return _to_referral(referral)
+    screening = getattr(referral, "screening", None)
+    return render(
+        request,
+        "web/casework/screening_answer.html",
+        {
+            "case": referral.case,
+            "referral": referral,
+            "screening": screening,
+            "form": form,
+            "heading": "Confirm or challenge the screening decision",
+            "button": "Send your answer",
+        },
+        status=400 if form.is_bound else 200,
     )
 
 
