@@ -513,3 +513,117 @@ def partners_with_access(case: Case, now: datetime | None = None) -> QuerySet[Pa
         now,
     ).values("group_id")
     return Partner.objects.filter(group_id__in=groups)
+
+
+# Information governance: retention decisions and legal holds (cases/retention.py). These rights
+# do not hang on reading the case: a restricted case is still its lead partner's to keep or dispose
+# of, and the partnership's auditors hold cases they never read. Nothing here opens content.
+
+
+def reviews_retention(actor: Actor) -> bool:
+    """The retention queue: a partner's managers review the closed cases it leads."""
+    return oversees_partner(actor)
+
+
+def can_decide_retention(actor: Actor, case: Case) -> bool:
+    """Extending a closed case's retention or disposing of it: the lead partner's managers."""
+    return oversees_partner(actor) and case.lead_partner_id == actor.partner.pk
+
+
+def can_hold(actor: Actor, case: Case) -> bool:
+    """Placing or lifting a legal hold: the lead partner's managers, and the partnership's
+    auditors (information governance for the whole partnership)."""
+    if can_decide_retention(actor, case):
+        return True
+    return actor.user is not None and is_partnership_auditor(actor)
+
+
+def check_decide_retention(actor: Actor, case: Case, *, action: str) -> None:
+    if not can_decide_retention(actor, case):
+        refuse(
+            actor, action=action, object_type="case", object_id=case.pk, reason="not allowed",
+            message="Only the lead partner's managers can decide how long this case is kept.",
+        )  # fmt: skip
+
+
+def check_hold(actor: Actor, case: Case, *, action: str) -> None:
+    if not can_hold(actor, case):
+        refuse(
+            actor, action=action, object_type="case", object_id=case.pk, reason="not allowed",
+            message="Only the lead partner's managers and the partnership's auditors can place "
+            "or lift a legal hold.",
+        )  # fmt: skip
+
+
+_GOVERNANCE_REFUSALS = {
+    can_decide_retention: "Only the lead partner's managers can decide how long this case is kept.",
+    can_hold: "Only the lead partner's managers and the partnership's auditors can place or lift "
+    "a legal hold.",
+}
+
+
+def case_for_governance(actor: Actor, case_id: UUID | str, right, *, action: str) -> Case:
+    """The case a retention decision or legal hold is asked for, when `right` (can_decide_retention
+    or can_hold) allows the actor; never its content. Anyone else gets 404, as for a missing case,
+    or 403 when they can see the case anyway (a 403 confirms nothing new). Refusals are logged."""
+    case = Case.objects.select_related("lead_partner").filter(pk=case_id).first()
+    if case is None or not right(actor, case):
+        access_refused(
+            actor=actor, action=action, object_type="case", object_id=case_id, reason="not allowed"
+        )
+        if case is not None and cases_visible_to(actor).filter(pk=case.pk).exists():
+            raise Forbidden(_GOVERNANCE_REFUSALS[right])
+        raise NotFound("Case not found.")
+    return case
+
+
+def case_audience(case: Case, now: datetime | None = None) -> set[tuple[UUID, UUID | None]]:
+    """Who can see the case now, by the one rule, as (partner id, user id or None): a partner
+    (its staff and systems) that leads it or holds a live share, unless it is restricted; and the
+    users who see it by name (restricted, with their partner's access) or by break-glass."""
+    now = now or timezone.now()
+    from partners.models import Membership
+
+    groups = set(
+        _live(
+            CaseGroupObjectPermission.objects.filter(
+                content_object_id=case.pk, permission_id=permission_id(VIEW)
+            ),
+            now,
+        ).values_list("group_id", flat=True)
+    )
+    partners = dict(Partner.objects.filter(group_id__in=groups).values_list("group_id", "pk"))
+    by_name = _live(
+        CaseUserObjectPermission.objects.filter(
+            content_object_id=case.pk, permission_id=permission_id(VIEW)
+        ),
+        now,
+    ).values("user_id")
+    users = Membership.objects.filter(user_id__in=by_name).values_list("user_id", "partner_id")
+    partner_ids = set(partners.values())
+    if case.restricted:
+        return {(partner, user) for user, partner in users if partner in partner_ids}
+    audience: set[tuple[UUID, UUID | None]] = {(partner, None) for partner in partner_ids}
+    audience |= {(partner, user) for user, partner in users if partner not in partner_ids}
+    return audience
+
+
+def partners_seeing_person(person: Person, partner_ids, now: datetime | None = None) -> set[UUID]:
+    """Of these partners, those whose staff and systems see the person now: they recorded them,
+    or hold live access to an unrestricted case about them (as persons_visible_to decides)."""
+    now = now or timezone.now()
+    partner_ids = set(partner_ids)
+    seeing = {person.created_by_partner_id} & partner_ids
+    concerning = Case.objects.filter(
+        Q(subject_id=person.pk) | Q(household=person.pk), restricted=False
+    ).values("pk")
+    groups = _live(
+        CaseGroupObjectPermission.objects.filter(
+            content_object_id__in=concerning, permission_id=permission_id(VIEW)
+        ),
+        now,
+    ).values("group_id")
+    seeing |= set(
+        Partner.objects.filter(pk__in=partner_ids, group_id__in=groups).values_list("pk", flat=True)
+    )
+    return seeing

@@ -235,6 +235,10 @@ class Case(Versioned):
     # A restricted case is visible only to the users named on it (user object permissions).
     restricted = models.BooleanField(default=False)
     review_date = models.DateField(null=True, blank=True)
+    # Information governance (cases/retention.py): set when the case closes, cleared when it
+    # reopens. The case and everything in it are kept until `retention_until`, then reviewed.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    retention_until = models.DateField(null=True, blank=True)
 
     class Meta:
         permissions = [("share_case", "Can share the case with another partner")]
@@ -242,10 +246,51 @@ class Case(Versioned):
             models.Index(fields=["-created_at", "-id"]),
             models.Index(fields=["lead_partner", "status"]),
             models.Index(fields=["updated_at"]),
+            # Only closed cases have a retention date: the due list and the sweep read these
+            # small indexes, so their cost follows the cases due, not the cases held.
+            models.Index(
+                fields=["lead_partner", "retention_until", "id"],
+                condition=Q(retention_until__isnull=False),
+                name="case_retention_due",
+            ),
+            models.Index(
+                fields=["retention_until"],
+                condition=Q(retention_until__isnull=False),
+                name="case_retention_sweep",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.reference
+
+
+class LegalHold(models.Model):
+    """A legal hold stops a case being disposed of (litigation, an inquiry, a regulator's or the
+    coroner's request) until it is lifted. Placed and lifted by the lead partner's managers or the
+    partnership's auditors; at most one is live per case."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="legal_holds")
+    reason = models.TextField()
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    placed_by_partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, related_name="+"
+    )
+    placed_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-placed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(lifted_at__isnull=True), name="one_live_legal_hold"
+            )
+        ]
 
 
 class CaseReferenceCounter(models.Model):

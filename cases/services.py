@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from audit.services import Access, access_record
-from cases import access
+from cases import access, retention
 from cases.identifiers import InvalidIdentifier, Scheme, normalise
 from cases.models import (
     Case,
@@ -422,10 +422,14 @@ def case_transition(
         fields["closure_reason"] = closure_reason
     else:
         fields["closure_reason"] = ""
-    changes = {k: [getattr(locked, k), v] for k, v in fields.items() if getattr(locked, k) != v}
-    Case.objects.filter(pk=case.pk).update(
-        version=F("version") + 1, updated_at=timezone.now(), **fields
-    )
+    now = timezone.now()
+    fields.update(retention.closing_fields(locked, to, now))
+    changes = {
+        k: [_jsonable(getattr(locked, k)), _jsonable(v)]
+        for k, v in fields.items()
+        if getattr(locked, k) != v
+    }
+    Case.objects.filter(pk=case.pk).update(version=F("version") + 1, updated_at=now, **fields)
     locked.refresh_from_db()
     _record_history(locked, actor, changes, reason)
     record_change("case", locked.pk, "updated", case_id=locked.pk, person_id=locked.subject_id)
@@ -511,6 +515,7 @@ def case_share(
         ) from None
     access.grant_partner(case, partner, (access.VIEW,), expires_at=expires_at)
     Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+    retention.lengthen_after_share(case)
     # The new partner sees the case (and its subject) appear in its feed.
     record_change("case", case.pk, "updated", case_id=case.pk, person_id=case.subject_id)
     access_record(

@@ -14,7 +14,6 @@ import logging
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.conf import settings
 from django.db import transaction
@@ -31,8 +30,6 @@ logger = logging.getLogger(__name__)
 # things that became due while no sweep ran (e.g. the workers were down for a weekend).
 EXPIRY_NOTICE = timedelta(days=14)
 LOOKBACK = timedelta(days=30)
-# Default retention when a case relies on no agreement (the agreements' own default).
-DEFAULT_RETENTION_MONTHS = 72
 WORKDAY_START = time(9, 0)
 
 
@@ -285,58 +282,55 @@ def sweep_supervision_check_ins(*, now: datetime | None = None) -> int:
     return len(staff)
 
 
-def retention_months_for(case) -> int:
-    """The retention period a closed case is held for: the longest of the agreements its shares
-    relied on; with no share, the longest of the lead partner's active agreements; else the
-    default."""
-    months = [s.agreement.retention_months for s in case.shares.all()]
-    if not months:
-        months = [a.retention_months for a in case.lead_partner.agreements.all() if a.active]
-    return max(months, default=DEFAULT_RETENTION_MONTHS)
-
-
 @transaction.atomic
 def sweep_retention_reviews(*, now: datetime | None = None) -> int:
-    """A closed case whose retention period has passed (counted from its last change, i.e. its
-    closure or anything after) gets a retention review for the lead partner's managers, who decide
-    whether to keep or purge it. A reopened case has its pending review cancelled."""
-    from cases.models import Case, CaseStatus, DataSharingAgreement
+    """A closed case whose retention date (cases/retention.py: set when it closed) has come gets
+    one retention review for the lead partner's managers, due at 09:00 on that date: they extend or
+    dispose of it. A case under a legal hold is left until the hold is lifted.
+
+    Reads only the cases whose date has come and that have no review for that date yet, through
+    the partial index on the retention date and the follow-ups' unique key, so its cost follows
+    what is due. A review whose case was reopened or given a new date is cancelled (one already
+    given stays open under a hold: the managers may still extend). Safe to repeat: the (kind,
+    subject, due time) key makes every insert happen once."""
+    from cases.models import Case, LegalHold
 
     now = now or timezone.now()
-    shortest = (
-        DataSharingAgreement.objects.order_by("retention_months")
-        .values_list("retention_months", flat=True)
-        .first()
-    )
-    shortest = min(shortest or DEFAULT_RETENTION_MONTHS, DEFAULT_RETENTION_MONTHS)
-    # Cases already given a review since their last change are not looked at again.
+    today = timezone.localdate(now)
+    held = LegalHold.objects.filter(case_id=OuterRef("pk"), lifted_at__isnull=True)
     reviewed = FollowUp.objects.filter(
-        kind=kinds.RETENTION_REVIEW, case=OuterRef("pk"), created_at__gte=OuterRef("updated_at")
+        kind=kinds.RETENTION_REVIEW, subject_resource="case", subject_id=OuterRef("pk")
     )
-    cases = (
-        Case.objects.filter(
-            status=CaseStatus.CLOSED, updated_at__lte=now - relativedelta(months=shortest)
+    due = (
+        Case.objects.filter(retention_until__isnull=False, retention_until__lte=today)
+        .exclude(Exists(held))
+        .exclude(Exists(reviewed.filter(due_at__gte=OuterRef("retention_until"))))
+        .values_list("pk", "retention_until", "lead_partner_id")
+    )
+    candidates = [
+        FollowUp(
+            kind=kinds.RETENTION_REVIEW,
+            subject_resource="case",
+            subject_id=pk,
+            case_id=pk,
+            due_at=at_start_of_workday(until),
+            title="A closed case has reached the end of its retention period: review it",
+            assignee_partner_id=partner,
         )
-        .exclude(Exists(reviewed))
-        .prefetch_related("shares__agreement", "lead_partner__agreements")
-    )
-    candidates = []
-    for case in cases.iterator(chunk_size=500):
-        due_at = case.updated_at + relativedelta(months=retention_months_for(case))
-        if due_at <= now:
-            candidates.append(
-                FollowUp(
-                    kind=kinds.RETENTION_REVIEW,
-                    subject_resource="case",
-                    subject_id=case.pk,
-                    case_id=case.pk,
-                    due_at=due_at,
-                    title="A closed case has reached the end of its retention period: review it",
-                    assignee_partner_id=case.lead_partner_id,
-                )
-            )
+        for pk, until, partner in due
+    ]
     followups_ensure(candidates)
-    FollowUp.objects.filter(kind=kinds.RETENTION_REVIEW, status=FollowUp.Status.PENDING).exclude(
-        case__status=CaseStatus.CLOSED
-    ).update(status=FollowUp.Status.CANCELLED, updated_at=now, completed_at=now)
+    # Reviews that no longer apply: few (one per case due and undecided), checked one by one.
+    open_reviews = FollowUp.objects.filter(
+        kind=kinds.RETENTION_REVIEW,
+        status__in=[FollowUp.Status.PENDING, FollowUp.Status.NOTIFIED, FollowUp.Status.ESCALATED],
+    ).values_list("pk", "due_at", "case__retention_until")
+    stale = [
+        pk
+        for pk, due_at, until in open_reviews
+        if until is None or due_at != at_start_of_workday(until)
+    ]
+    FollowUp.objects.filter(pk__in=stale).update(
+        status=FollowUp.Status.CANCELLED, updated_at=now, completed_at=now
+    )
     return len(candidates)

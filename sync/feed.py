@@ -11,7 +11,8 @@ seen, so a cursor never passes a row that is not yet there.
 Visibility is decided now, per record, by the owning domain's access module (cases, casework), so a
 change to a record the caller may not see never appears. `revoked` rows (written when a share ends)
 go only to their audience partner; when the case's subject is no longer visible to that partner
-either, a second `person revoked` item follows, so the partner can drop both copies.
+either, a second `person revoked` item follows, so the partner can drop both copies. `deleted` rows
+of disposed-of records go to the audience their tombstones remember (sync/tombstones.py).
 
 Cursors are opaque (a signed position); a cursor from before the journal's pruning horizon, or one
 that was not issued here, is 410 Gone: the caller starts a full resync.
@@ -36,6 +37,7 @@ from core.errors import DomainError
 from core.models import Change
 from partners.actor import Actor
 from programmes import access as programme_access
+from sync import tombstones
 from sync.models import FeedHorizon
 
 # Any fixed 64-bit number: the advisory lock that serialises sequencing on PostgreSQL.
@@ -193,7 +195,9 @@ def visibility_condition(actor: Actor) -> Q:
         & ~Q(resource__in=["case", "person"])
         & Q(case_id__in=case_access.cases_visible_to(actor).values("pk"))
     )
-    return revoked | live | deleted
+    # A disposed-of record (retention): its tombstones say who could see it then.
+    disposed = tombstones.visibility_condition(actor)
+    return revoked | live | deleted | disposed
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -174,3 +174,32 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.subscription_id} ({self.status})"
+
+
+class Tombstone(models.Model):
+    """Who could see a record when it was disposed of: the audience of its `deleted` journal row
+    (cases/retention.py). The record is gone, so visibility cannot be asked of it any more; this
+    remembers it, and nothing else about the record.
+
+    One row per partner that saw the record (`user` empty: its staff and systems), or per user who
+    saw it by name (a restricted case, break-glass access, a programme's coordinator), so a partner
+    system never hears of a restricted case it could not see. Pruned with its journal row."""
+
+    id = models.BigAutoField(primary_key=True)
+    # No database constraint and no cascade: the journal is pruned with one DELETE
+    # (sync.services.journal_prune), which removes its tombstones first.
+    change = models.ForeignKey(
+        "core.Change", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["change", "partner"], name="tombstone_audience")]
+
+    def __str__(self) -> str:
+        return f"change {self.change_id} → {self.partner_id}" + (
+            f" ({self.user_id})" if self.user_id else ""
+        )

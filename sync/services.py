@@ -49,7 +49,7 @@ from core.guards import guarded
 from core.models import Change
 from partners.actor import Actor
 from partners.models import User
-from sync.models import ExternalRef, FeedHorizon, IdempotencyRecord
+from sync.models import ExternalRef, FeedHorizon, IdempotencyRecord, Tombstone
 from sync.records import (
     CaseRecordSerializer,
     EntryRecordSerializer,
@@ -1108,7 +1108,9 @@ def journal_prune(*, older_than: timedelta | None = None) -> int:
     if through is None:
         return 0
     horizon, _ = FeedHorizon.objects.select_for_update().get_or_create(pk=1)
-    deleted, _ = Change.objects.filter(seq__isnull=False, seq__lte=through).delete()
+    pruned = Change.objects.filter(seq__isnull=False, seq__lte=through)
+    Tombstone.objects.filter(change_id__in=pruned.values("pk")).delete()
+    deleted, _ = pruned.delete()
     if through > horizon.pruned_through:
         FeedHorizon.objects.filter(pk=1).update(pruned_through=through, pruned_at=timezone.now())
     return deleted

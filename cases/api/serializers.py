@@ -14,6 +14,7 @@ from cases.models import (
     ConsentRecord,
     DataSharingAgreement,
     LawfulBasis,
+    LegalHold,
     Person,
     Relationship,
     RelationshipKind,
@@ -93,7 +94,7 @@ class CaseSerializer(serializers.ModelSerializer):
         fields = [
             "id", "reference", "subject", "household", "lead_partner", "lead_practitioner", "status",
             "closure_reason", "risk_level", "summary", "goals", "what_matters", "restricted", "review_date",
-            "version", "created_at", "updated_at",
+            "closed_at", "retention_until", "version", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -244,3 +245,69 @@ class CaseHistorySerializer(serializers.ModelSerializer):
             "changes",
             "reason",
         ]
+
+
+# Retention and legal holds (cases/retention.py).
+
+
+class RetentionDueSerializer(serializers.ModelSerializer):
+    """A case due for a retention decision: ids and dates only, never content."""
+
+    legal_hold = serializers.BooleanField(read_only=True)
+    closure_reason = serializers.ChoiceField(
+        choices=ClosureReason.choices, allow_blank=True, read_only=True
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "id", "reference", "status", "closure_reason", "closed_at", "retention_until",
+            "legal_hold", "restricted",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+RETENTION_DECISIONS = (("extend", "Extend"), ("dispose", "Dispose"))
+
+
+class RetentionDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=RETENTION_DECISIONS)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    until = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="The new retention date (extend)."
+    )
+
+
+class RetentionDecisionResultSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    reference = serializers.CharField()
+    decision = serializers.ChoiceField(choices=RETENTION_DECISIONS)
+    retention_until = serializers.DateField(
+        allow_null=True, help_text="The new retention date (extend); null once disposed of."
+    )
+    disposed_at = serializers.DateTimeField(allow_null=True)
+    deleted = serializers.DictField(
+        child=serializers.IntegerField(),
+        allow_null=True,
+        help_text="How many records of each kind were deleted with the case (dispose).",
+    )
+    subject_deleted = serializers.BooleanField(
+        allow_null=True,
+        help_text="Whether the person the case was about was deleted too (dispose): they are "
+        "kept when another case or record concerns them.",
+    )
+
+
+class LegalHoldCreateSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class LegalHoldSerializer(serializers.ModelSerializer):
+    case = serializers.PrimaryKeyRelatedField(read_only=True)
+    placed_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    placed_by_partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = LegalHold
+        fields = ["id", "case", "reason", "placed_by", "placed_by_partner", "placed_at"]
+        read_only_fields = fields

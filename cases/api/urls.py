@@ -34,5 +34,14 @@ urlpatterns = [
     path(
         "cases/<uuid:case_id>/access-log", views.CaseAccessLogView.as_view(), name="case-access-log"
     ),
+    path(
+        "cases/<uuid:case_id>/retention", views.CaseRetentionView.as_view(), name="case-retention"
+    ),
+    path(
+        "cases/<uuid:case_id>/legal-hold",
+        views.CaseLegalHoldView.as_view(),
+        name="case-legal-hold",
+    ),
+    path("retention/due", views.RetentionDueView.as_view(), name="retention-due"),
     path("agreements/", views.AgreementsView.as_view(), name="agreement-list"),
 ]

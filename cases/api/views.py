@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.models import AccessLog
-from cases import access, services
+from cases import access, retention, services
 from cases.api.serializers import (
     AccessLogSerializer,
     AgreementSerializer,
@@ -18,12 +18,17 @@ from cases.api.serializers import (
     CaseUpdateSerializer,
     ConsentCreateSerializer,
     ConsentSerializer,
+    LegalHoldCreateSerializer,
+    LegalHoldSerializer,
     PersonMatchRequestSerializer,
     PersonMatchResponseSerializer,
     PersonSerializer,
     PersonWriteSerializer,
     RelationshipCreateSerializer,
     RelationshipSerializer,
+    RetentionDecisionResultSerializer,
+    RetentionDecisionSerializer,
+    RetentionDueSerializer,
     ShareCreateSerializer,
     ShareSerializer,
     TransitionSerializer,
@@ -409,3 +414,90 @@ class CaseHistoryView(ActorMixin, APIView):
         case = access.case_get_for(self.actor, case_id, log_as="view_history")
         history = case.history.select_related("partner").order_by("version")
         return Response({"results": CaseHistorySerializer(history, many=True).data, "next": None})
+
+
+# Retention and legal holds (cases/retention.py; docs/information-governance.md).
+
+
+class RetentionDuePagination(CursorPagination):
+    ordering = ("retention_until", "id")
+
+
+class RetentionDueView(VisibleListMixin, generics.ListAPIView):
+    """Closed cases your partner leads whose retention date has come, oldest first: extend or
+    dispose of each (`POST /api/v1/cases/{id}/retention`). For managers; ids and dates only."""
+
+    model = Case
+    serializer_class = RetentionDueSerializer
+    pagination_class = RetentionDuePagination
+    filter_backends: list = []
+
+    def visible_queryset(self):
+        if not access.reviews_retention(self.actor):
+            access.refuse(
+                self.actor, action="list_retention_due", object_type="case", object_id=None,
+                reason="role", message="Only managers review retention.",
+            )  # fmt: skip
+        return retention.retention_due(self.actor)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        access.log_case_list(self.actor, page, action="list_retention_due")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class CaseRetentionView(ActorMixin, APIView):
+    @extend_schema(
+        request=RetentionDecisionSerializer,
+        responses=RetentionDecisionResultSerializer,
+        summary="Extend a closed case's retention, or dispose of it",
+        description="`extend` needs a `reason` and a later, future `until`. `dispose` deletes a "
+        "closed case not under a legal hold, and everything in it, at once (200): an open case "
+        "or a held one is 409. Whoever could see it is told `deleted` in the change feed. The "
+        "lead partner's managers only.",
+    )
+    def post(self, request, case_id):
+        case = access.case_for_governance(
+            self.actor, case_id, access.can_decide_retention, action="retention_decision"
+        )
+        data = _valid(RetentionDecisionSerializer, request.data)
+        if data["decision"] == "extend":
+            case = retention.retention_extend(
+                actor=self.actor, case=case, until=data["until"], reason=data["reason"]
+            )
+            body = {
+                "id": case.pk, "reference": case.reference, "decision": "extend",
+                "retention_until": case.retention_until, "disposed_at": None, "deleted": None,
+                "subject_deleted": None,
+            }  # fmt: skip
+        else:
+            disposal = retention.case_dispose(actor=self.actor, case=case)
+            body = {
+                "id": disposal.case_id, "reference": disposal.reference, "decision": "dispose",
+                "retention_until": None, "disposed_at": disposal.disposed_at,
+                "deleted": disposal.summary.counts,
+                "subject_deleted": disposal.summary.subject_deleted,
+            }  # fmt: skip
+        return Response(RetentionDecisionResultSerializer(body).data)
+
+
+class CaseLegalHoldView(ActorMixin, APIView):
+    """A legal hold stops a case's disposal: the lead partner's managers and the partnership's
+    auditors place and lift it."""
+
+    @extend_schema(request=LegalHoldCreateSerializer, responses={201: LegalHoldSerializer})
+    def post(self, request, case_id):
+        case = access.case_for_governance(
+            self.actor, case_id, access.can_hold, action="place_legal_hold"
+        )
+        data = _valid(LegalHoldCreateSerializer, request.data)
+        hold = retention.legal_hold_place(actor=self.actor, case=case, reason=data["reason"])
+        return Response(LegalHoldSerializer(hold).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: OpenApiResponse(description="Legal hold lifted")})
+    def delete(self, request, case_id):
+        case = access.case_for_governance(
+            self.actor, case_id, access.can_hold, action="lift_legal_hold"
+        )
+        retention.legal_hold_lift(actor=self.actor, case=case)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -146,32 +146,37 @@ class TestSupervision:
 
 
 class TestRetention:
+    """The sweep reads the retention date the status transition stored (tests/cases/test_retention.py
+    covers how it is set, its idempotence and its indexes)."""
+
     def test_a_closed_case_past_its_agreements_retention_gets_a_review(
         self, officer, sergeant, shared_case, agreement, make_case
     ):
         agreement.retention_months = 24
         agreement.save()
-        long_ago = timezone.now() - relativedelta(months=25)
-        recent = make_case()
-        Case.objects.filter(pk__in=[shared_case.pk, recent.pk]).update(
-            status="closed", closure_reason="support_completed"
-        )
-        Case.objects.filter(pk=shared_case.pk).update(updated_at=long_ago)
+        for case in (shared_case, make_case()):
+            case_services.case_transition(
+                actor=actor(officer), case=case, to="closed", closure_reason="support_completed"
+            )
+        shared_case.refresh_from_db()
+        assert shared_case.retention_until == timezone.localdate() + relativedelta(months=24)
+        long_ago = timezone.localdate() - relativedelta(months=1)
+        Case.objects.filter(pk=shared_case.pk).update(retention_until=long_ago)
         assert run_twice(sweeps.sweep_retention_reviews) == 1
         [followup] = followups(kinds.RETENTION_REVIEW)
         assert followup.case_id == shared_case.pk
-        assert followup.due_at == long_ago + relativedelta(months=24)
+        assert followup.due_at == sweeps.at_start_of_workday(long_ago)
         followups_deliver_due()
         assert list(Notification.objects.values_list("recipient", flat=True)) == [sergeant.pk]
 
-    def test_without_a_share_the_default_applies_and_reopening_cancels(self, case):
-        Case.objects.filter(pk=case.pk).update(
-            status="closed", updated_at=timezone.now() - relativedelta(months=71)
+    def test_without_a_share_the_default_applies_and_reopening_cancels(self, officer, case):
+        closed = case_services.case_transition(
+            actor=actor(officer), case=case, to="closed", closure_reason="support_completed"
         )
-        assert sweeps.sweep_retention_reviews() == 0
-        Case.objects.filter(pk=case.pk).update(updated_at=timezone.now() - relativedelta(months=73))
-        assert sweeps.sweep_retention_reviews() == 1
-        Case.objects.filter(pk=case.pk).update(status="open")
+        assert closed.retention_until == timezone.localdate() + relativedelta(months=72)
+        assert sweeps.sweep_retention_reviews(now=timezone.now() + relativedelta(months=71)) == 0
+        assert sweeps.sweep_retention_reviews(now=timezone.now() + relativedelta(months=73)) == 1
+        case_services.case_transition(actor=actor(officer), case=closed, to="open")
         sweeps.sweep_retention_reviews()
         assert followups(kinds.RETENTION_REVIEW)[0].status == "cancelled"
 
