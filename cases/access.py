@@ -135,12 +135,56 @@ def visibility_condition(actor: Actor, codename: str = VIEW, *, now: datetime | 
     )
 
 
+# Partners differ in size by four orders of magnitude: the police see a quarter of all cases, a
+# mentoring charity a few hundred. A list for a large partner walks the cases in page order and
+# probes the permission index per case: it meets a visible case every few rows. For a small one
+# that walk would read nearly every case to fill a page, so a partner holding permissions on at
+# most FEW_CASES cases is listed from those rows instead: the page is sorted out of those few
+# cases. Finding out which kind the actor is costs one index range scan of at most FEW_CASES + 1
+# permission rows. The crossover is measured by bench/case_list.py (docs/performance.md).
+FEW_CASES = 2000
+
+
+def few_visible_case_ids(
+    actor: Actor, codename: str = VIEW, *, now: datetime | None = None
+) -> list[UUID] | None:
+    """The cases the actor holds a live `codename` permission on (through its partner or, for a
+    user, by name), when there are at most FEW_CASES of them; None when there are more.
+
+    A superset of what the actor may see (a restricted case needs both permissions), so it only
+    ever narrows `visibility_condition`, never replaces it."""
+    now = now or timezone.now()
+    held = _live(
+        CaseGroupObjectPermission.objects.filter(
+            group_id=actor.partner.group_id, permission_id=permission_id(codename)
+        ),
+        now,
+    ).values_list("content_object_id", flat=True)
+    if actor.user is not None:
+        by_name = _live(
+            CaseUserObjectPermission.objects.filter(
+                user_id=actor.user.pk, permission_id=permission_id(codename)
+            ),
+            now,
+        ).values_list("content_object_id", flat=True)
+        held = held.union(by_name, all=True)
+    ids = list(held[: FEW_CASES + 1])
+    return ids if len(ids) <= FEW_CASES else None
+
+
 def cases_visible_to(actor: Actor, codename: str = VIEW) -> QuerySet[Case]:
     """Every list, detail, search, count and filter of cases starts here. With CHANGE or SHARE,
     the cases the actor may change or share (only roles that write case content ever may)."""
     if not reads_case_content(actor) or (codename != VIEW and not writes_case_content(actor)):
         return Case.objects.none()
-    qs = Case.objects.filter(visibility_condition(actor, codename))
+    now = timezone.now()
+    return _visible_cases(actor, codename, now, few_visible_case_ids(actor, codename, now=now))
+
+
+def _visible_cases(actor: Actor, codename: str, now: datetime, few: list | None) -> QuerySet[Case]:
+    qs = Case.objects.filter(visibility_condition(actor, codename, now=now))
+    if few is not None:
+        qs = qs.filter(pk__in=few)
     return qs.annotate(
         share_basis=Subquery(
             Share.objects.filter(
@@ -154,7 +198,17 @@ def persons_visible_to(actor: Actor) -> QuerySet[Person]:
     """A person is visible when a visible case concerns them, or the actor's partner created them."""
     if not reads_case_content(actor):
         return Person.objects.none()
-    cases = cases_visible_to(actor)
+    now = timezone.now()
+    few = few_visible_case_ids(actor, now=now)
+    cases = _visible_cases(actor, VIEW, now, few)
+    if few is not None:
+        # Few cases: name their people outright, so the database looks them up by key (and the
+        # partner's own by its index) instead of testing every person against the cases.
+        seen = set()
+        for subject_id, member_id in cases.values_list("subject_id", "household"):
+            seen.update((subject_id, member_id))
+        seen.discard(None)
+        return Person.objects.filter(Q(created_by_partner=actor.partner) | Q(pk__in=seen))
     return Person.objects.filter(
         Q(created_by_partner=actor.partner)
         | Exists(cases.filter(subject=OuterRef("pk")))

@@ -71,7 +71,9 @@ def test_the_first_tick_after_an_outage_catches_up_and_later_ticks_add_nothing(
     # Work written down while Redis was down, never published:
     stranded = [
         OutboxMessage.objects.create(
-            task_name="followups.send_notification_emails", kwargs={"notification_ids": []}, created_at=hours_ago
+            task_name="followups.send_notification_emails",
+            kwargs={"notification_ids": []},
+            created_at=hours_ago,
         ).pk
     ]
 
