@@ -16,7 +16,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from casework import access
-from casework.models import AdversityRecord, Referral
+from casework.models import AdversityRecord, Referral, ScreeningStatus
 from casework.vocabularies import (
     SCREENING_OUTCOME_GROUPS,
     ScreeningOutcome,
@@ -41,6 +41,11 @@ def _referrals(since: date | None, until: date | None, partner_slug: str | None)
     return qs
 
 
+# A challenged proposal is not an outcome: its referral is waiting for a new decision.
+STANDING = Q(screening__isnull=False) & ~Q(screening__status=ScreeningStatus.CHALLENGED)
+JOINT = Q(screening__status=ScreeningStatus.CONFIRMED)
+
+
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -53,15 +58,19 @@ def screening_outcome_shares(
     partner_slug: str | None = None,
 ) -> dict:
     """Referrals received in [since, until) by screening outcome, each with its share of the
-    screened referrals; every outcome is listed (zero counts included) so charts stay stable."""
+    screened referrals; every outcome is listed (zero counts included) so charts stay stable.
+    Each count says how many decisions were joint (confirmed by a partner other than the
+    proposer's) and how many single-agency; a challenged proposal counts as unscreened."""
     access.check_partnership_figures(actor)
     qs = _referrals(since, until, partner_slug)
-    counts = dict(
-        qs.filter(screening__isnull=False)
-        .values_list("screening__outcome")
-        .annotate(n=Count("id"))
-        .values_list("screening__outcome", "n")
+    rows = (
+        qs.filter(STANDING)
+        .values("screening__outcome")
+        .annotate(n=Count("id"), joint=Count("id", filter=JOINT))
+        .values_list("screening__outcome", "n", "joint")
     )
+    counts = {outcome: n for outcome, n, _ in rows}
+    joint = {outcome: j for outcome, _, j in rows}
     total = qs.count()
     screened = sum(counts.values())
     outcomes = [
@@ -70,6 +79,8 @@ def screening_outcome_shares(
             "label": str(outcome.label),
             "group": SCREENING_OUTCOME_GROUPS[outcome],
             "count": counts.get(outcome.value, 0),
+            "joint": joint.get(outcome.value, 0),
+            "single_agency": counts.get(outcome.value, 0) - joint.get(outcome.value, 0),
             "share": _rate(counts.get(outcome.value, 0), screened),
         }
         for outcome in ScreeningOutcome
@@ -78,6 +89,8 @@ def screening_outcome_shares(
     return {
         "referrals": total,
         "screened": screened,
+        "joint": sum(joint.values()),
+        "single_agency": screened - sum(joint.values()),
         "unscreened": total - screened,
         "nfa_rate": _rate(counts.get(ScreeningOutcome.NO_FURTHER_ACTION.value, 0), screened),
         "support_rate": _rate(support, screened),
@@ -89,15 +102,17 @@ def nfa_rate_by_partner_month(
     *, actor: Actor, since: date | None = None, until: date | None = None
 ) -> list[dict]:
     """For each referring partner and month received (local time): referrals screened, how many
-    were "no further action" and how many led to support, with the rates. One query."""
+    of those decisions were joint, how many were "no further action" and how many led to support,
+    with the rates. One query."""
     access.check_partnership_figures(actor)
     rows = (
         _referrals(since, until, None)
-        .filter(screening__isnull=False)
+        .filter(STANDING)
         .annotate(month=TruncMonth("received_at", output_field=DateField()))
         .values("source_partner__slug", "source_partner__name", "month")
         .annotate(
             screened=Count("id"),
+            joint=Count("id", filter=JOINT),
             nfa=Count("id", filter=Q(screening__outcome=ScreeningOutcome.NO_FURTHER_ACTION)),
             support=Count("id", filter=Q(screening__outcome__in=SUPPORT_OUTCOMES)),
         )
@@ -109,6 +124,8 @@ def nfa_rate_by_partner_month(
             "partner_name": row["source_partner__name"],
             "month": row["month"],
             "screened": row["screened"],
+            "joint": row["joint"],
+            "single_agency": row["screened"] - row["joint"],
             "nfa": row["nfa"],
             "nfa_rate": _rate(row["nfa"], row["screened"]),
             "support": row["support"],
@@ -126,11 +143,12 @@ def _month(value) -> date:
 
 def screening_by_month(*, actor: Actor, since: date, until: date) -> dict[date, list[int]]:
     """Referrals received in [since, until) and screened, by month received (local time):
-    {first day of month: [no further action, led to support, any other outcome]}. One query."""
+    {first day of month: [no further action, led to support, any other outcome]}. Single-agency
+    decisions are counted with joint ones; challenged proposals are not. One query."""
     access.check_partnership_figures(actor)
     rows = (
         _referrals(since, until, None)
-        .filter(screening__isnull=False)
+        .filter(STANDING)
         .annotate(month=TruncMonth("received_at", output_field=DateField()))
         .values("month")
         .annotate(

@@ -29,7 +29,7 @@ def make_referral(case, officer):
         intake = services.referral_create(
             actor=actor(by or officer), concerns=["domestic_abuse"], urgency=urgency,
             description="PPN: officers attended a domestic incident; child present.",
-            subject=case.subject, case=case, **kw,
+            subject=case.subject, case=Case.objects.get(pk=case.pk), **kw,
         )  # fmt: skip
         return intake.referral
 
@@ -322,3 +322,33 @@ def test_the_change_feed_hears_of_an_answer(api, urgent, officer, teacher):
     before = Change.objects.filter(resource="referral", object_id=urgent.pk).count()
     answer(api, teacher, urgent)
     assert Change.objects.filter(resource="referral", object_id=urgent.pk).count() == before + 1
+
+
+class TestReports:
+    def test_outcomes_say_how_many_decisions_were_joint_and_drop_challenged_ones(
+        self, make_referral, officer, teacher, coordinator
+    ):
+        from casework import reports
+
+        single, joint, challenged = (make_referral(u) for u in ("urgent", "standard", "standard"))
+        for referral, outcome in ((single, "no_further_action"), (joint, "early_help")):
+            services.referral_screen(
+                actor=actor(officer), referral=referral, outcome=outcome, reasons="r"
+            )
+        services.referral_screen(
+            actor=actor(officer), referral=challenged, outcome="no_further_action", reasons="r"
+        )
+        services.referral_screening_answer(
+            actor=actor(teacher), referral=joint, decision="confirm", reason="Agreed"
+        )
+        services.referral_screening_answer(
+            actor=actor(teacher), referral=challenged, decision="challenge", reason="No"
+        )
+        figures = reports.screening_outcome_shares(actor=actor(coordinator))
+        assert (figures["screened"], figures["joint"], figures["single_agency"]) == (2, 1, 1)
+        assert figures["unscreened"] == 1
+        by = {row["outcome"]: row for row in figures["outcomes"]}
+        assert (by["no_further_action"]["count"], by["no_further_action"]["joint"]) == (1, 0)
+        assert (by["early_help"]["joint"], by["early_help"]["single_agency"]) == (1, 0)
+        [row] = reports.nfa_rate_by_partner_month(actor=actor(coordinator))
+        assert (row["screened"], row["joint"], row["single_agency"], row["nfa"]) == (2, 1, 1, 1)
