@@ -147,6 +147,13 @@ def seed_casework() -> list[str]:
             participants=[Partner.objects.get(slug="riverside-schools")],
             participant_names="PC Sam Okafor, Jo Hughes (DSL)",
         )
+        # The school's DSL confirms it: a joint decision, not the police's alone.
+        services.referral_screening_answer(
+            actor=actors["riverside-schools"],
+            referral=intake.referral,
+            decision="confirm",
+            reason="Agreed at the joint screening: early help assessment, with consent.",
+        )
     services.referral_create(
         actor=police,
         person={
@@ -163,6 +170,6 @@ def seed_casework() -> list[str]:
     )
     lines.append(
         f"Demo case work: {count} chronology entries, adversities and actions on "
-        f"{len(cases)} cases; 2 police referrals (one screened, one awaiting joint screening)."
+        f"{len(cases)} cases; 2 police referrals (one screened jointly, one urgent awaiting joint screening)."
     )
     return lines
