@@ -11,6 +11,7 @@ from web.views import (
     programmes,
     referrals,
     reports,
+    retention,
 )
 
 app_name = "web"
@@ -99,6 +100,18 @@ urlpatterns = [
     path("manager/screening/", manager.screening_queue, name="screening"),
     path("manager/staff/", manager.staff, name="staff"),
     path("manager/break-glass/", manager.break_glass_requests, name="break-glass-requests"),
+    path("manager/retention/", retention.retention_queue, name="retention"),
+    path(
+        "cases/<uuid:case_id>/retention/extend/",
+        retention.retention_extend,
+        name="retention-extend",
+    ),
+    path(
+        "cases/<uuid:case_id>/retention/dispose/",
+        retention.retention_dispose,
+        name="retention-dispose",
+    ),
+    path("cases/<uuid:case_id>/legal-hold/", retention.legal_hold, name="legal-hold"),
     # Information governance
     path("audit/access-log/", audit.access_log, name="access-log"),
     path("audit/break-glass/", audit.break_glass, name="break-glass"),

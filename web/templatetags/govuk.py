@@ -188,6 +188,8 @@ def _nav_for(me) -> list[tuple[str, str, str]]:
             ("/manager/screening/", "Screening", "/manager/screening/"),
             ("/manager/staff/", "Staff", "/manager/staff/"),
         ]
+    if access.reviews_retention(me):
+        items.append(("/manager/retention/", "Retention", "/manager/retention/"))
     if programme_access.uses_programmes(me):
         items.append(("/programmes/", "Programmes", "/programmes/"))
     if casework_access.can_read_partnership_figures(me):

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import access_refused as audit_refused
-from cases import access, services
+from cases import access, retention, services
 from cases.models import CaseStatus, ConsentRecord, Share
 from casework import access as casework_access
 from casework import services as casework_services
@@ -123,6 +123,8 @@ def _case_context(actor, case) -> dict:
         "can_change": can_change,
         "can_share": can_share,
         "can_read_log": access.can_read_access_log(actor, case),
+        "legal_hold": retention.live_hold(case.pk).select_related("placed_by_partner").first(),
+        "can_hold": access.can_hold(actor, case),
         "live_shares": [s for s in shares if s.active],
         "past_shares": [s for s in shares if not s.active],
         "next_statuses": [
@@ -317,5 +319,6 @@ def case_access_log(request, actor, case_id):
             "page_obj": page_obj,
             "rows": access_log_for_display(page_obj.object_list),
             "now": timezone.now(),
+            "can_hold": access.can_hold(actor, case),
         },
     )
