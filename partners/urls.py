@@ -1,12 +1,13 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from partners import views
+from sso import views as sso_views
 
 app_name = "partners"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(next_page="/login/"), name="logout"),
+    # Signs out at the identity provider too when one signed the session in.
+    path("logout/", sso_views.SignOutView.as_view(next_page="/login/"), name="logout"),
     path("account/two-factor/", views.two_factor, name="two-factor"),
 ]

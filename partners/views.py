@@ -18,6 +18,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from sso import views as sso_views
+
 
 def lockout_response(request, credentials, *args, **kwargs):
     body = render_to_string(
@@ -31,6 +33,18 @@ def lockout_response(request, credentials, *args, **kwargs):
 class LoginView(auth_views.LoginView):
     template_name = "partners/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        # Email first: an address at a domain with its own identity provider signs in there (and
+        # never with a password here); any other address goes on to its password.
+        email = request.POST.get("username", "")
+        to_provider = sso_views.sign_in_at_provider(request, email, next_url=_next_url(request))
+        if to_provider is not None:
+            return to_provider
+        if "password" not in request.POST:
+            form = self.get_form_class()(request, initial={"username": email.strip()})
+            return self.render_to_response(self.get_context_data(form=form, password_step=True))
+        return super().post(request, *args, **kwargs)
 
 
 class CodeForm(forms.Form):

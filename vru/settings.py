@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "followups",
     "sync",
     "reports",
+    "sso",
     "web",
 ]
 
@@ -196,6 +197,12 @@ AXES_LOCKOUT_CALLABLE = "partners.views.lockout_response"
 # The same client address as token throttling: REMOTE_ADDR unless TRUSTED_PROXY_HEADER is set.
 AXES_CLIENT_IP_CALLABLE = "partners.addresses.client_address"
 AXES_VERBOSE = False
+
+# Single sign-on with partners' own identity providers (sso/, docs/sso.md): how long a provider's
+# discovery document and signing keys are cached (an unknown key id fetches the keys again), and
+# how long a call to a provider may take.
+SSO_METADATA_CACHE_SECONDS = env_int("SSO_METADATA_CACHE_SECONDS", 3600, minimum=60)
+SSO_HTTP_TIMEOUT_SECONDS = env_int("SSO_HTTP_TIMEOUT_SECONDS", 5, minimum=1)
 
 # Two-factor: TOTP is required for every staff login in production, optional in development.
 OTP_REQUIRED = env_bool("OTP_REQUIRED", default=PRODUCTION)

@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("api/v1/", include(api_v1)),
     path("", include("partners.urls")),
+    path("", include("sso.urls")),
     path("", include("web.urls")),
 ]
 

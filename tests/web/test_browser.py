@@ -82,6 +82,7 @@ class Session:
         self.csp_violations = watch_csp(self.page)
         self.go("/login/")
         self.page.fill("#id_username", user.email)
+        self.page.click("button:has-text('Continue')")  # email first, then the password
         self.page.fill("#id_password", "correct-horse-battery-staple")
         self.page.click("button:has-text('Sign in')")
         self.page.wait_for_load_state()
@@ -340,6 +341,7 @@ def test_sign_in_pages_and_the_session_timeout_warning(
     page.goto(live_server.url + "/login/")
     Session.axe(type("S", (), {"page": page, "csp_violations": refused})(), "sign in")
     page.fill("#id_username", "officer@police.example")
+    page.click("button:has-text('Continue')")
     page.fill("#id_password", "wrong password")
     page.click("button:has-text('Sign in')")
     expect(page.locator("body")).to_contain_text("Enter a correct email address and password")
