@@ -38,5 +38,13 @@ class Change(models.Model):
         indexes = [
             models.Index(
                 fields=["seq"], condition=models.Q(seq__isnull=True), name="change_unsequenced"
-            )
+            ),
+            # A caller that sees few cases reads its own rows only (sync.feed.narrowing).
+            models.Index(fields=["case_id", "seq"], name="change_case_seq"),
+            models.Index(fields=["person_id", "seq"], name="change_person_seq"),
+            models.Index(
+                fields=["seq"],
+                condition=models.Q(resource="programme"),
+                name="change_programme_seq",
+            ),
         ]

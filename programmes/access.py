@@ -62,6 +62,13 @@ def _coordinating(actor: Actor):
     )
 
 
+def coordinates_any_programme(actor: Actor) -> bool:
+    """Coordinators see every enrolment of their programmes, whatever cases they can open."""
+    if actor.user is None or actor.role not in INTAKE_ROLES:
+        return False
+    return Programme.coordinators.through.objects.filter(user_id=actor.user.pk).exists()
+
+
 def is_coordinator(actor: Actor, programme: Programme) -> bool:
     if actor.user is None or actor.role not in INTAKE_ROLES:
         return False

@@ -42,6 +42,14 @@ def announce_deleted(
     return change
 
 
+def told_to(actor: Actor):
+    """The tombstones that tell the actor (its partner as a whole, or the actor by name)."""
+    tombstones = Tombstone.objects.filter(partner_id=actor.partner.pk)
+    if actor.user is None:
+        return tombstones.filter(user__isnull=True)
+    return tombstones.filter(Q(user__isnull=True) | Q(user_id=actor.user.pk))
+
+
 def visibility_condition(actor: Actor) -> Q:
     """A filter on core.Change: the `deleted` rows whose tombstones name the actor's partner as a
     whole, or the actor by name."""
