@@ -6,6 +6,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from core import log_filters
+        from core import log_filters, metrics, request_id
 
         log_filters.install()
+        # In a worker: task ids on log lines, task failures counted for /metrics.
+        request_id.connect_task_signals()
+        metrics.connect_task_signals()

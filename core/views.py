@@ -12,6 +12,14 @@ def not_found(request, exception=None):
     return render(request, "core/404.html", status=404)
 
 
+def forbidden(request, exception=None):
+    """Django's PermissionDenied, raised by a page's access rule, as the service's own page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(403, "You cannot do this."), status=403)
+    message = str(exception) if exception is not None else ""
+    return render(request, "403.html", {"exception": message}, status=403)
+
+
 def server_error(request):
     if request.path.startswith("/api/"):
         return JsonResponse(

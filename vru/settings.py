@@ -81,6 +81,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # X-Request-ID on every response and the request id on every log line (core/request_id.py).
+    "core.request_id.RequestIdMiddleware",
+    # Latency and database queries per URL pattern, for /metrics (core/metrics.py).
+    "core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
@@ -93,6 +97,8 @@ MIDDLEWARE = [
     # Cache-Control: no-store on everything the application answers; WhiteNoise, above, answers
     # for static files first, so they keep their long-lived caching.
     "core.middleware.NoStoreMiddleware",
+    # With DEBUG, the service's own 404 page (JSON under /api/) instead of Django's technical one.
+    "core.error_pages.ServiceNotFoundPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -240,7 +246,7 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -298,6 +304,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Worker log lines go through LOGGING below (format, request and task ids), not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Longer than the longest countdown any task uses (sync.webhooks.RETRY_COUNTDOWN_MAX, 5 minutes)
 # plus the longest run of a task, and no longer: a task held by a killed worker comes back after
 # this long.
@@ -382,14 +390,55 @@ SPECTACULAR_SETTINGS = {
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None
 
+# One JSON object per line in production (core/log_format.py), readable lines in development; each
+# with the request or task id. LOG_REQUESTS adds a line per request (method, URL pattern, status).
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
+LOG_REQUESTS = env_bool("LOG_REQUESTS", default=LOG_FORMAT == "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_context": {"()": "core.log_format.RequestContext"},
+        "no_traceback_for_refusals": {"()": "core.log_format.NoTracebackForRefusals"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "core.log_format.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_context", "no_traceback_for_refusals"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # Django's default logging gives these handlers of their own besides the root's (every line
+        # printed twice, runserver's in another format): here they only pass their lines up.
+        "django": {"level": "INFO", "handlers": []},
+        "django.server": {"level": "INFO", "handlers": [], "propagate": True},
+        "axes": {"level": "WARNING"},
+    },
 }
+
+# GET /metrics (core/metrics.py): for `Authorization: Bearer <METRICS_TOKEN>`, or for client
+# addresses in METRICS_ALLOWED_NETWORKS (CIDR). Loopback in development; nobody otherwise until set.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 24 characters (a random string)")
+METRICS_ALLOWED_NETWORKS = env_list(
+    "METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"] if DJANGO_ENV == "development" else []
+)
+for _network in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_NETWORKS: {_network!r} is not a network such as 10.0.0.0/8 ({_error})"
+        ) from None
 
 # Product rules that administrators tune.
 BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", 24, minimum=1)

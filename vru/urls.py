@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.health import readyz
+from core.metrics import metrics_view
 from partners.views import healthz
 
 api_v1 = [
@@ -17,6 +18,7 @@ api_v1 = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file (?script): no inline script,
@@ -32,5 +34,6 @@ urlpatterns = [
     path("", include("web.urls")),
 ]
 
+handler403 = "core.views.forbidden"
 handler404 = "core.views.not_found"
 handler500 = "core.views.server_error"
