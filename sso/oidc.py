@@ -17,7 +17,13 @@ from authlib.oidc.core import CodeIDToken
 from django.conf import settings
 from django.core.cache import cache
 from joserfc import jwt
-from joserfc.errors import ClaimError, ExpiredTokenError, InvalidKeyIdError, JoseError
+from joserfc.errors import (
+    ClaimError,
+    ExpiredTokenError,
+    InvalidKeyIdError,
+    JoseError,
+    MissingClaimError,
+)
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
@@ -117,6 +123,8 @@ def _decode(id_token: str, keys: dict):
 def _claim_reason(error: ClaimError) -> str:
     if isinstance(error, ExpiredTokenError):
         return "expired"
+    if isinstance(error, MissingClaimError):
+        return f"missing_claim_{error.claim}"
     return {"iss": "wrong_issuer", "aud": "wrong_audience", "nonce": "nonce_mismatch"}.get(
         error.claim, f"invalid_claim_{error.claim}"
     )

@@ -35,7 +35,9 @@ def start_providers(tmp_path_factory, redirect_bases: list[str]):
                 tmp_path_factory.mktemp(f"oidc-{name}"), users=people, redirect_bases=redirect_bases
             )
             started.append(provider)
-            provider.start()
+            provider.launch()
+        for provider in started:
+            provider.wait_ready()
     except BaseException:
         for provider in started:
             provider.kill()

@@ -56,6 +56,11 @@ class OidcProvider:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> OidcProvider:
+        self.launch()
+        self.wait_ready()
+        return self
+
+    def launch(self) -> None:
         (self.dir / "signing.pem").write_text(rsa_pem())
         config = {
             "secret_key": secrets.token_urlsafe(40),
@@ -86,6 +91,8 @@ class OidcProvider:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -93,7 +100,7 @@ class OidcProvider:
             with contextlib.suppress(requests.RequestException):
                 discovery = f"{self.issuer}/.well-known/openid-configuration"
                 if requests.get(discovery, timeout=2).status_code == 200:
-                    return self
+                    return
             time.sleep(0.2)
         raise AssertionError(f"the test provider did not start:\n{self.log()}")
 
