@@ -28,7 +28,12 @@ EXTRA_FIELDS = ("status_code", "method", "route", "duration_ms")
 
 class RequestContext(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id.get() or "-"
+        # Django logs a 4xx or 5xx response after the middleware has returned, with the request.
+        record.request_id = (
+            current_request_id.get()
+            or getattr(getattr(record, "request", None), "request_id", None)
+            or "-"
+        )
         record.task_id = current_task_id.get() or "-"
         return True
 
