@@ -156,6 +156,71 @@ def _coordinators(user_ids) -> list[User]:
     return users
 
 
+# Provisioning (manage.py set_programme_coordinators, set_programme_owner): an administrator at the
+# command line, so there is no actor. Each change is kept in the configuration log like one made in
+# the admin or through the API, with no user: made outside the application.
+
+
+@transaction.atomic
+def programme_set_coordinators(*, programme: Programme, emails: list[str]) -> Programme:
+    """Replace the programme's coordinators with the staff who have these emails. Every one must
+    be an active member of staff whose role may run intake."""
+    wanted = sorted({e.strip().lower() for e in emails if e.strip()})
+    if not wanted:
+        raise ValidationFailed(
+            "Give at least one coordinator's email.", fields={"emails": ["required"]}
+        )
+    users = list(User.objects.filter(email__in=wanted).select_related("membership"))
+    unknown = sorted(set(wanted) - {u.email for u in users})
+    if unknown:
+        raise ValidationFailed(
+            f"No member of staff has the email {', '.join(unknown)}.",
+            fields={"emails": ["unknown"]},
+        )
+    ineligible = sorted(u.email for u in users if not _may_coordinate(u))
+    if ineligible:
+        raise ValidationFailed(
+            f"{', '.join(ineligible)} cannot coordinate a programme: coordinators are active "
+            "practitioners, managers or coordinators.",
+            fields={"emails": ["ineligible"]},
+        )
+    locked = Programme.objects.select_for_update().get(pk=programme.pk)
+    old = sorted(str(pk) for pk in locked.coordinators.values_list("pk", flat=True))
+    new = sorted(str(u.pk) for u in users)
+    if old != new:
+        locked.coordinators.set(users)
+        _configured(locked, before={"coordinators": old}, after={"coordinators": new})
+    return locked
+
+
+def _may_coordinate(user: User) -> bool:
+    membership = getattr(user, "membership", None)  # none for a superuser made by createsuperuser
+    return user.is_active and membership is not None and membership.role in access.INTAKE_ROLES
+
+
+@transaction.atomic
+def programme_set_owner(*, programme: Programme, partner) -> Programme:
+    """The partner that runs the programme (its follow-ups without a key worker go to it)."""
+    locked = Programme.objects.select_for_update().get(pk=programme.pk)
+    if locked.owner_id != partner.pk:
+        before = {"owner": str(locked.owner_id) if locked.owner_id else None}
+        Programme.objects.filter(pk=locked.pk).update(owner=partner)
+        _configured(locked, before=before, after={"owner": str(partner.pk)})
+    locked.refresh_from_db()
+    return locked
+
+
+def _configured(programme: Programme, *, before: dict, after: dict) -> None:
+    """A new version (API clients holding the old ETag must re-read), the change kept in the
+    configuration log, and a change-feed entry."""
+    Programme.objects.filter(pk=programme.pk).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+    programme.refresh_from_db()
+    programme_config_change_record(programme=programme, before=before, after=after)
+    record_change("programme", programme.pk, "updated")
+
+
 # Referral and the intake workflow
 
 

@@ -145,3 +145,126 @@ def test_seed_demo_is_idempotent_and_prints_logins():
         "auditor",
         "admin",
     }
+
+
+@pytest.fixture
+def divert(db):
+    from programmes.catalogue import install_standard_programmes
+    from programmes.models import Programme
+
+    # A transactional test elsewhere may have emptied the tables the data migration filled.
+    install_standard_programmes(Programme)
+    return Programme.objects.get(slug="divert")
+
+
+@pytest.mark.django_db
+class TestProgrammeCoordinators:
+    def test_it_replaces_the_coordinators_and_keeps_the_change(
+        self, divert, coordinator, sergeant, officer
+    ):
+        from core.models import Change
+        from programmes.models import ProgrammeConfigChange
+
+        divert.coordinators.set([officer])
+        version = divert.version
+        out = run(
+            "set_programme_coordinators",
+            "--programme",
+            "divert",
+            "--emails",
+            " Coordinator@VRU.example , sergeant@police.example",
+        )
+        assert (
+            out
+            == "DIVERT custody coaching is coordinated by coordinator@vru.example, sergeant@police.example."
+        )
+        divert.refresh_from_db()
+        assert {u.email for u in divert.coordinators.all()} == {
+            "coordinator@vru.example",
+            "sergeant@police.example",
+        }
+        assert divert.version == version + 1
+        change = ProgrammeConfigChange.objects.get(programme=divert)
+        assert change.changed == ["coordinators"]
+        assert change.before == {"coordinators": [str(officer.pk)]}
+        assert change.user is None and change.version == divert.version
+        assert Change.objects.filter(resource="programme", object_id=divert.pk).exists()
+
+    def test_the_same_coordinators_again_change_nothing(self, divert, coordinator):
+        from programmes.models import ProgrammeConfigChange
+
+        args = ["--programme", "divert", "--emails", "coordinator@vru.example"]
+        run("set_programme_coordinators", *args)
+        divert.refresh_from_db()
+        version = divert.version
+        run("set_programme_coordinators", *args)
+        divert.refresh_from_db()
+        assert divert.version == version
+        assert ProgrammeConfigChange.objects.filter(programme=divert).count() == 1
+
+    def test_it_refuses_an_unknown_programme(self, divert, coordinator):
+        with pytest.raises(
+            CommandError, match=r"no programme with slug 'nope' \(there are: .*divert"
+        ):
+            run("set_programme_coordinators", "--programme", "nope", "--emails", "x@y.example")
+
+    def test_it_refuses_unknown_emails_and_changes_nothing(self, divert, coordinator, officer):
+        divert.coordinators.set([officer])
+        with pytest.raises(
+            CommandError, match=r"No member of staff has the email nobody@vru\.example\."
+        ):
+            run(
+                "set_programme_coordinators",
+                "--programme",
+                "divert",
+                "--emails",
+                "coordinator@vru.example,nobody@vru.example",
+            )
+        assert list(divert.coordinators.all()) == [officer]
+
+    def test_it_refuses_staff_who_may_not_run_intake(self, divert, auditor, officer):
+        officer.is_active = False
+        officer.save()
+        with pytest.raises(
+            CommandError, match=r"auditor@vru\.example, officer@police\.example cannot"
+        ):
+            run(
+                "set_programme_coordinators",
+                "--programme",
+                "divert",
+                "--emails",
+                "auditor@vru.example,officer@police.example",
+            )
+        assert not divert.coordinators.exists()
+
+    def test_it_refuses_an_empty_list(self, divert):
+        with pytest.raises(CommandError, match="at least one"):
+            run("set_programme_coordinators", "--programme", "divert", "--emails", " , ")
+
+
+@pytest.mark.django_db
+class TestProgrammeOwner:
+    def test_it_sets_the_owner_and_keeps_the_change(self, divert, vru, police):
+        from programmes.models import ProgrammeConfigChange
+
+        out = run("set_programme_owner", "--programme", "divert", "--partner", "vru")
+        assert out == "DIVERT custody coaching is run by Northshire VRU."
+        run("set_programme_owner", "--programme", "divert", "--partner", "police")
+        run("set_programme_owner", "--programme", "divert", "--partner", "police")
+        divert.refresh_from_db()
+        assert divert.owner == police
+        changes = list(ProgrammeConfigChange.objects.filter(programme=divert).order_by("id"))
+        assert [(c.before, c.after) for c in changes] == [
+            ({"owner": None}, {"owner": str(vru.pk)}),
+            ({"owner": str(vru.pk)}, {"owner": str(police.pk)}),
+        ]
+
+    def test_it_refuses_an_unknown_partner(self, divert):
+        with pytest.raises(CommandError, match="no partner with slug 'nope'"):
+            run("set_programme_owner", "--programme", "divert", "--partner", "nope")
+        divert.refresh_from_db()
+        assert divert.owner is None
+
+    def test_it_refuses_an_unknown_programme(self, vru):
+        with pytest.raises(CommandError, match="no programme with slug 'nope'"):
+            run("set_programme_owner", "--programme", "nope", "--partner", "vru")
