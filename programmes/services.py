@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import Access, access_record
@@ -312,7 +313,7 @@ def enrolment_create(
         recipients=_active_coordinators(programme),
         kind="programme_referral",
         title=f"New referral to {programme.name}",
-        link=f"/api/v1/programmes/{programme.slug}/intake",
+        link=reverse("web:intake", args=[programme.slug]),
         dedupe_key=f"enrolment:{enrolment.pk}:referred",
     )
     return enrolment
@@ -561,7 +562,7 @@ def _move(
             recipients=User.objects.filter(pk=locked.referred_by_id, is_active=True),
             kind="programme_referral_update",
             title=f"A referral you made to {programme.name} is now: {S(to).label.lower()}",
-            link=f"/api/v1/enrolments/{locked.pk}",
+            link=reverse("web:enrolment", args=[locked.pk]),
             dedupe_key=f"enrolment:{locked.pk}:transition:{transition.pk}",
         )
     return locked
@@ -710,7 +711,7 @@ def _place_freed(programme: Programme, transition: EnrolmentTransition) -> None:
         recipients=_active_coordinators(programme),
         kind="programme_place_free",
         title=f"A place is free on {programme.name}; {waiting} waiting",
-        link=f"/api/v1/programmes/{programme.slug}/intake?status=waitlisted",
+        link=reverse("web:intake", args=[programme.slug]) + "#col-waitlisted",
         dedupe_key=f"programme:{programme.pk}:place-freed:{transition.pk}",
     )
 

@@ -567,7 +567,8 @@ def _disable(subscription: WebhookSubscription, reason: str) -> bool:
         recipients=managers,
         kind="webhook_disabled",
         title="A webhook subscription was turned off after repeated delivery failures",
-        link="/api/v1/webhooks/",
+        # No page shows webhooks (they are managed through the API): the email links to follow-ups.
+        link="",
         dedupe_key=f"webhook-disabled:{subscription.pk}:{now.isoformat()}",
     )
     logger.warning("webhooks: subscription %s disabled: %s", subscription.pk, reason)
