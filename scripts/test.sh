@@ -18,9 +18,12 @@ if [ "${1:-}" = "--inside-services" ]; then
     echo "=== pytest on $db ==="
     if [ "$db" = SQLite ]; then url=sqlite:///$tmp/test.sqlite3; else url=$TEST_POSTGRES_URL; fi
     # A VAR_DIR per run keeps each run's Celery queue, cache and secret key apart and out of var/.
-    mkdir -p "$tmp/$db"
-    # --basetemp: pytest's tmp_path directories go with the run's own temporary directory.
-    DATABASE_URL=$url VAR_DIR=$tmp/$db uv run --frozen pytest -q --basetemp="$tmp/$db/pytest" "$@"
+    mkdir -p "$tmp/$db/tmp"
+    # --basetemp: pytest's tmp_path directories go with the run's own temporary directory; so does
+    # everything else made in "the" temporary directory (TMPDIR), such as the pymp-* directories
+    # of Celery workers the reliability tests start and kill.
+    DATABASE_URL=$url VAR_DIR=$tmp/$db TMPDIR=$tmp/$db/tmp \
+      uv run --frozen pytest -q --basetemp="$tmp/$db/pytest" "$@"
     rc=$?
     # Any non-zero code fails, including 5 (no tests collected).
     if [ "$rc" -eq 0 ]; then record "$db: passed"; else record "$db: FAILED (pytest exit $rc)"; failed=1; fi

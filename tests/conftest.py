@@ -101,6 +101,8 @@ def stack(tmp_path):
         "REDIS_URL": redis.url,
         "DJANGO_ENV": "test",
         "VAR_DIR": str(tmp_path / "var"),
+        # Workers killed mid-task leave their multiprocessing temp directories (pymp-*) behind.
+        "TMPDIR": str(tmp_path),
         "EMAIL_BACKEND": "tests.followups.mail_backend.EmailBackend",
         "TEST_MAIL_DIR": str(mail),
         "PYTHONPATH": str(realparts.ROOT),
