@@ -166,6 +166,9 @@ def validate_id_token(
     except JoseError as error:
         # bad_signature, unsupported_algorithm, decode_error, ...
         raise InvalidIdToken(getattr(error, "error", "invalid_id_token")) from None
+    except (ValueError, TypeError, KeyError):
+        # A key set or token too malformed for the JOSE library to say more.
+        raise InvalidIdToken("malformed") from None
     if not isinstance(claims.get("sub"), str):
         raise InvalidIdToken("invalid_claim_sub")
     return dict(claims)

@@ -8,6 +8,7 @@ account must be active and act for the provider's partner, whatever the provider
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
@@ -67,10 +68,12 @@ def check_provider_settings(
     mfa_amr: list[str],
 ) -> None:
     """The rules a provider's settings follow, whichever channel (command or admin) sets them."""
+    # Plain http only outside production (a provider on this machine, in development or tests).
+    schemes = ["https"] if settings.PRODUCTION else ["https", "http"]
     try:
-        URLValidator(schemes=["https", "http"])(issuer)
+        URLValidator(schemes=schemes)(issuer)
     except ValidationError:
-        raise ValidationFailed(f"'{issuer}' is not an issuer URL.") from None
+        raise ValidationFailed(f"'{issuer}' is not an https issuer URL.") from None
     if bool(secret_env) == bool(secret_file):
         raise ValidationFailed(
             "Say where the client secret is: an environment variable or a file, not both."

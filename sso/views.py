@@ -123,7 +123,8 @@ def callback(request):
     except OAuthError as error:
         code = error.error if _ERROR_CODE.fullmatch(error.error or "") else "unknown"
         return _refused(request, reason=f"provider_error_{code}", provider=provider, status=400)
-    except requests.RequestException:
+    except (requests.RequestException, ValueError):
+        # Unreachable, or an answer that is not the JSON the token endpoint must give.
         return _refused(request, reason="token_endpoint_unavailable", provider=provider, status=502)
     finally:
         STATE_STORE.clear_state_data(request.session, state)

@@ -73,6 +73,18 @@ class TestCommand:
         with pytest.raises(CommandError, match=r"police\.example"):
             add("--secret-env", "S", "--domains", "police.example", partner="school")
 
+    def test_production_takes_only_https_issuers(self, police, settings):
+        settings.PRODUCTION = True
+        with pytest.raises(CommandError, match="https"):
+            call_command(
+                "add_identity_provider",
+                "--partner", "police",
+                "--issuer", "http://login.police.example",
+                "--client-id", "app-id",
+                "--secret-env", "S",
+                "--domains", "police.example",
+            )  # fmt: skip
+
     def test_the_database_refuses_a_privileged_default_role_too(self, police):
         with pytest.raises(IntegrityError), transaction.atomic():
             IdentityProvider.objects.create(
