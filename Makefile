@@ -1,5 +1,5 @@
 # Entry points; the scripts under scripts/ do the work and say how.
-.PHONY: run test lint format bench
+.PHONY: run test lint format bench loadtest
 
 run:
 	scripts/run.sh
@@ -24,3 +24,9 @@ bench:
 		DJANGO_ENV=test uv run --frozen python scripts/with-test-services.py -- \
 			sh -c 'DATABASE_URL=$$TEST_POSTGRES_URL exec uv run --frozen python "$$0"' "$$f"; \
 	done
+
+# The production shape under a fixed-rate mix, with faults (scripts/loadtest.py says what it checks).
+# ARGS="--duration 60 --no-faults" for a quick look.
+loadtest:
+	DJANGO_ENV=test uv run --frozen python scripts/with-test-services.py -- \
+		sh -c 'DATABASE_URL=$$TEST_POSTGRES_URL exec uv run --frozen python scripts/loadtest.py $$0 "$$@"' $(or $(ARGS),--duration 300)
