@@ -390,6 +390,7 @@ SPECTACULAR_SETTINGS = {
         "RelationshipKindEnum": "cases.models.RelationshipKind",
         "BreakGlassDecisionEnum": "casework.api.serializers.BREAK_GLASS_DECISIONS",
         "ConsentDecisionEnum": "cases.models.ConsentDecision",
+        "RetentionDecisionEnum": "cases.api.serializers.RETENTION_DECISIONS",
     },
 }
 
