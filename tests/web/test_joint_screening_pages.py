@@ -159,3 +159,8 @@ def test_the_access_log_reads_as_words_with_full_ids(login, auditor, teacher, pr
     assert str(proposed.pk) in body and str(case.subject_id) in body  # never cut short
     assert f"case {case.reference}" in body
     assert "Agreed." not in body  # still no content
+
+
+def test_the_screening_queue_keeps_a_single_agency_urgent_decision(login, sergeant, proposed):
+    body = login(sergeant).get("/manager/screening/").content.decode()
+    assert "Jay Clarke" in body and "Single-agency decision" in body and "Overdue" not in body
