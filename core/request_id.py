@@ -31,6 +31,8 @@ current_request_id: ContextVar[str | None] = ContextVar("request_id", default=No
 current_task_id: ContextVar[str | None] = ContextVar("task_id", default=None)
 
 request_logger = logging.getLogger("vru.requests")
+# Probes answered every few seconds by load balancers and Prometheus: logged only when they fail.
+QUIET_ROUTES = frozenset({"healthz", "readyz", "metrics"})
 
 
 def new_request_id() -> str:
@@ -55,7 +57,7 @@ def route_of(request) -> str:
 class RequestIdMiddleware:
     """First in MIDDLEWARE, so everything after it, and every response, has the id. With
     LOG_REQUESTS (on with JSON logs) it also writes one line per request: method, route (never the
-    path or query string), status and duration."""
+    path or query string), status and duration; health probes and scrapes only when they fail."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -68,15 +70,16 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response[HEADER] = request_id
-            if settings.LOG_REQUESTS:
+            route = route_of(request)
+            if settings.LOG_REQUESTS and not (route in QUIET_ROUTES and response.status_code < 400):
                 request_logger.info(
                     "%s %s %s",
                     request.method,
-                    route_of(request),
+                    route,
                     response.status_code,
                     extra={
                         "method": request.method,
-                        "route": route_of(request),
+                        "route": route,
                         "status_code": response.status_code,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                     },

@@ -38,21 +38,24 @@ handler500 = "core.views.server_error"
 
 @pytest.fixture
 def log_output():
-    """Everything the configured console handlers write (Django's own handlers too, were any
-    left), as one text; the handlers write to it instead of stderr during the test."""
+    """Everything the console handlers on the way of Django's, the request log's and a task's
+    records write (Django's own handlers too, were any left), as one text: the handlers write to
+    it instead of stderr during the test."""
     buffer = io.StringIO()
-    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
-    handlers = {
-        h
-        for lg in loggers
-        if isinstance(lg, logging.Logger)
-        for h in lg.handlers
-        if type(h) is logging.StreamHandler  # not pytest's capturing subclasses
-    }
-    old = {h: h.setStream(buffer) for h in handlers}
+    handlers = set()
+    for name in ("django.request", "django.security.csrf", "django.server", "vru.requests", "x"):
+        logger = logging.getLogger(name)
+        while logger:
+            handlers.update(h for h in logger.handlers if type(h) is logging.StreamHandler)
+            logger = logger.parent if logger.propagate else None
+    # Swapped without setStream(), which would flush the old stream: a test that ran django.setup()
+    # again leaves the root handler on that test's (since closed) captured stderr.
+    old = {h: h.stream for h in handlers}
+    for handler in handlers:
+        handler.stream = buffer
     yield buffer
     for handler, stream in old.items():
-        handler.setStream(stream)
+        handler.stream = stream
 
 
 @pytest.fixture
@@ -218,3 +221,11 @@ def test_no_personal_data_in_log_lines(client, api, officer, settings, json_line
     text = json.dumps(lines)
     for secret in (NAME, "Tamsin", NHS_NUMBER, "officer@police.example"):
         assert secret not in text
+
+
+def test_health_probes_are_logged_only_when_they_fail(client, json_lines):
+    client.get("/healthz")
+    client.get("/readyz")
+    client.get("/metrics")  # no token: 404
+    routes = [x["route"] for x in json_lines() if x["logger"] == "vru.requests"]
+    assert routes == ["metrics"]
