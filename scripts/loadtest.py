@@ -206,6 +206,8 @@ def main() -> int:
     parser.add_argument("--feed-rate", type=float, default=2, help="feed polls per second")
     parser.add_argument("--no-faults", action="store_true")
     args = parser.parse_args()
+    # Stopped from outside (Ctrl-C, a timeout): still stop every server it started (`finally`).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not os.environ.get("TEST_REDIS_SERVER") or not os.environ.get("DATABASE_URL"):
         sys.exit("Run it through `make loadtest` (it needs the test services).")
 
