@@ -16,9 +16,9 @@ A middleware, so no view can forget it. For a POST that carries the header it:
 
 A repeat with the same key and the same method, path and body returns the stored response with
 `Idempotent-Replayed: true` and runs nothing; the same key with a different request is 422.
-Responses that say the request never started (401, 403, 429) or failed on our side (5xx) are not
-kept: a retry with the same key runs normally. An exception that escapes the view rolls back the
-view's writes with the key.
+Responses that say the request never started (401, 403, 429) are not kept, and one that failed
+on our side (5xx, or an exception) rolls back everything the request did: either way a retry with
+the same key runs normally.
 
 A stored response is a copy of records as the caller could see them then. So:
 - views that only read (`idempotency_stores_response = False`, e.g. POST /people/matches) keep no
@@ -261,12 +261,12 @@ class IdempotencyMiddleware:
         return response
 
     def _complete(self, request, claim: IdempotencyRecord, response) -> None:
-        if (
-            response.status_code >= 500
-            or response.status_code in NOT_KEPT
-            or getattr(response, "streaming", False)
-        ):
-            claim.delete()  # never started, or failed on our side: a retry runs normally
+        if response.status_code >= 500:
+            # Failed on our side: nothing it did stays, the key included; a retry runs normally.
+            transaction.set_rollback(True)
+            return
+        if response.status_code in NOT_KEPT or getattr(response, "streaming", False):
+            claim.delete()  # never started (its refusal stays in the access log)
             return
         stores = request._idempotency_stores
         claim.state = IdempotencyRecord.State.COMPLETED

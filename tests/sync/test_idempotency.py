@@ -193,3 +193,26 @@ def test_concurrent_duplicates_create_one_record(api, police_system, monkeypatch
     # Once the first has finished, a retry gets its response.
     retry = post(api(police_system), "/api/v1/people/", PERSON, key="same-moment")
     assert retry.status_code == 201 and retry["Idempotent-Replayed"] == "true"
+
+
+def test_a_failure_on_our_side_leaves_nothing_and_the_retry_runs(api, police_system, monkeypatch):
+    """A 5xx answer rolls back what the request did, the key with it: the retry starts afresh."""
+    from rest_framework.exceptions import APIException
+
+    real_create = case_services.person_create
+
+    def create_then_fail(**kwargs):
+        real_create(**kwargs)
+        raise APIException("Something broke after the write.")
+
+    monkeypatch.setattr(case_services, "person_create", create_then_fail)
+    client = api(police_system)
+    assert post(client, "/api/v1/people/", PERSON, key="k-500").status_code == 500
+    assert not Person.objects.exists()
+    assert not IdempotencyRecord.objects.exists()
+
+    monkeypatch.setattr(case_services, "person_create", real_create)
+    retry = post(client, "/api/v1/people/", PERSON, key="k-500")
+    assert retry.status_code == 201
+    assert not retry.has_header("Idempotent-Replayed")
+    assert Person.objects.count() == 1
