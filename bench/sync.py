@@ -5,7 +5,7 @@ then pushed again unchanged; then the change feed read end to end.
     python scripts/with-test-services.py -- bash -c \
         'DATABASE_URL=$TEST_POSTGRES_URL REDIS_URL=$TEST_REDIS_URL uv run python bench/sync.py'
 
-Targets (issue 7, PostgreSQL): >= 1,000 records/s first push, >= 3,000 records/s unchanged.
+Targets (PostgreSQL): >= 1,000 records/s first push, >= 3,000 records/s unchanged.
 Options: --records N (default 50000), --batch N (default 500). It migrates the database it is
 given and adds its own partner, so point it at a scratch database.
 """
