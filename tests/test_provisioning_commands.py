@@ -127,6 +127,8 @@ def test_seed_demo_is_idempotent_and_prints_logins():
     second = run("seed_demo")
     assert (Partner.objects.count(), User.objects.count()) == counts
     assert "coordinator@vru.example" in first and "coordinator@vru.example" in second
+    # ... and how to get an API token for one of them.
+    assert "manage.py issue_token --email " in first
     assert set(Partner.objects.values_list("sector", flat=True)) == {
         "police",
         "education",

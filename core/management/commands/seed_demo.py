@@ -19,6 +19,11 @@ class Command(ServiceCommand):
         for email, _name, partner, role in logins:
             self.stdout.write(f"  {email:32} {role:13} {partner}")
         self.stdout.write(f"  password for every demo user: {DEMO_PASSWORD}")
+        if logins:
+            self.stdout.write(
+                "An API token for a demo user (partner API, docs/integration.md): "
+                f"uv run python manage.py issue_token --email {logins[0][0]}"
+            )
         for line in extra:
             self.stdout.write(line)
 
