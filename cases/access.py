@@ -11,6 +11,9 @@ logs, never content; administrators provision, they do not read cases.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from uuid import UUID
 
@@ -143,6 +146,21 @@ def visibility_condition(actor: Actor, codename: str = VIEW, *, now: datetime | 
 # cases. Finding out which kind the actor is costs one index range scan of at most FEW_CASES + 1
 # permission rows. The crossover is measured by bench/case_list.py (docs/performance.md).
 FEW_CASES = 2000
+# Within `one_reading()`: each actor's few_visible_case_ids, read once.
+_reading: ContextVar[dict | None] = ContextVar("cases_access_reading", default=None)
+
+
+@contextmanager
+def one_reading() -> Iterator[None]:
+    """For a read that builds one statement out of many selectors (the change feed asks every
+    resource's rule, each resting on cases_visible_to): the actor's permission rows are read once
+    in the block instead of once per selector. Only around reads: a write inside the block could
+    grant a case the remembered ids do not name."""
+    token = _reading.set({})
+    try:
+        yield
+    finally:
+        _reading.reset(token)
 
 
 def few_visible_case_ids(
@@ -153,6 +171,10 @@ def few_visible_case_ids(
 
     A superset of what the actor may see (a restricted case needs both permissions), so it only
     ever narrows `visibility_condition`, never replaces it."""
+    remembered = _reading.get()
+    key = (actor.partner.pk, actor.user.pk if actor.user else None, codename)
+    if remembered is not None and key in remembered:
+        return remembered[key]
     now = now or timezone.now()
     held = _live(
         CaseGroupObjectPermission.objects.filter(
@@ -169,7 +191,10 @@ def few_visible_case_ids(
         ).values_list("content_object_id", flat=True)
         held = held.union(by_name, all=True)
     ids = list(held[: FEW_CASES + 1])
-    return ids if len(ids) <= FEW_CASES else None
+    few = ids if len(ids) <= FEW_CASES else None
+    if remembered is not None:
+        remembered[key] = few
+    return few
 
 
 def cases_visible_to(actor: Actor, codename: str = VIEW) -> QuerySet[Case]:

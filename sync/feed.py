@@ -305,7 +305,11 @@ def read(
     visible the page is empty and the caller keeps its cursor; where the scan got to is remembered
     (briefly, per caller and position) so the next poll does not look at the same rows again.
     """
-    scan_limit = scan_limit or SCAN_LIMIT
+    with case_access.one_reading():
+        return _read(actor, after, limit=limit, scan_limit=scan_limit or SCAN_LIMIT)
+
+
+def _read(actor: Actor, after: Position | None, *, limit: int, scan_limit: int) -> Page:
     head_seq = sequence()
     if after is None:
         after = Position(horizon())

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from django.db import connection
 from django.db.models import Max
+from django.test.utils import CaptureQueriesContext
 
 from cases import access as case_access
 from cases import services as case_services
@@ -118,3 +119,12 @@ def test_the_small_partner_poll_reads_the_journal_by_its_own_keys(officer, mento
     plan = plan if isinstance(plan, list) else json.loads(plan)
     text = json.dumps(plan)
     assert "change_case_seq" in text and "change_person_seq" in text, text[:2000]
+
+
+def test_a_poll_reads_the_callers_permission_rows_once(officer, mentor, make_case):
+    """Every resource's rule rests on the same permission rows: they are read once per poll."""
+    share(officer, make_case(), mentor)
+    with CaptureQueriesContext(connection) as ctx:
+        feed.read(as_actor(mentor), None, limit=50)
+    held = [q for q in ctx.captured_queries if f"LIMIT {case_access.FEW_CASES + 1}" in q["sql"]]
+    assert len(held) == 1
