@@ -51,7 +51,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from tests.realparts import Gunicorn, Process, RedisServer  # noqa: E402
+from tests.realparts import Gunicorn, Process, RedisServer, Worker  # noqa: E402
 
 RETRIES = 8
 
@@ -62,15 +62,6 @@ class Beat(Process):
 
     def ready(self) -> bool:
         return "beat: Starting" in self.log()
-
-
-class Worker(Process):
-    def args(self) -> list[str]:
-        return [sys.executable, "-m", "celery", "-A", "vru", "worker", "-n", "load@%h",
-                "--concurrency=2", "--loglevel=INFO", "--without-gossip", "--without-mingle"]  # fmt: skip
-
-    def ready(self) -> bool:
-        return " ready." in self.log()
 
 
 class Results:
