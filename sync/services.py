@@ -583,7 +583,10 @@ def _create_cases(actor: Actor, creates: list[tuple[_Pending, Any]]) -> list[Rec
             )
             CaseGroupObjectPermission.objects.bulk_create(
                 CaseGroupObjectPermission(
-                    group_id=partner.group_id, permission_id=permission, content_object=case
+                    group_id=partner.group_id,
+                    permission_id=permission,
+                    content_object=case,
+                    case_created_at=case.created_at,
                 )
                 for case in cases
                 for permission in permissions
