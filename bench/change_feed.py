@@ -90,15 +90,15 @@ def generate() -> None:
             [lead.pk],
         )
         cur.execute(
-            "INSERT INTO cases_casegroupobjectpermission (permission_id, group_id, content_object_id, expires_at) "
-            "SELECT %s, %s, id, NULL FROM bench_case",
+            "INSERT INTO cases_casegroupobjectpermission (permission_id, group_id, content_object_id, expires_at, case_created_at) "
+            "SELECT %s, %s, id, NULL, now() - (i || ' seconds')::interval FROM bench_case",
             [view, lead.group_id],
         )
         for (_, count), partner in zip(SIZED, partners[1:], strict=True):
             step = max(1, CASES // count)
             cur.execute(
-                "INSERT INTO cases_casegroupobjectpermission (permission_id, group_id, content_object_id, expires_at) "
-                "SELECT %s, %s, id, NULL FROM bench_case WHERE i %% %s = 0 LIMIT %s",
+                "INSERT INTO cases_casegroupobjectpermission (permission_id, group_id, content_object_id, expires_at, case_created_at) "
+                "SELECT %s, %s, id, NULL, now() - (i || ' seconds')::interval FROM bench_case WHERE i %% %s = 0 LIMIT %s",
                 [view, partner.group_id, step, count],
             )
         # The journal: every change is to one of the cases, round-robin with a stride, so the

@@ -11,13 +11,14 @@ logs, never content; administrators provision, they do not read cases.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
+from typing import TypeVar
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 from django.utils import timezone
@@ -35,6 +36,8 @@ from cases.models import (
 from core.errors import Forbidden, NotFound
 from partners.actor import Actor
 from partners.models import Partner, Role, Sector
+
+T = TypeVar("T")
 
 VIEW = "view_case"
 CHANGE = "change_case"
@@ -139,28 +142,47 @@ def visibility_condition(actor: Actor, codename: str = VIEW, *, now: datetime | 
 
 
 # Partners differ in size by four orders of magnitude: the police see a quarter of all cases, a
-# mentoring charity a few hundred. A list for a large partner walks the cases in page order and
-# probes the permission index per case: it meets a visible case every few rows. For a small one
-# that walk would read nearly every case to fill a page, so a partner holding permissions on at
-# most FEW_CASES cases is listed from those rows instead: the page is sorted out of those few
-# cases. Finding out which kind the actor is costs one index range scan of at most FEW_CASES + 1
-# permission rows. The crossover is measured by bench/case_list.py (docs/performance.md).
+# mentoring charity a few hundred. One plan serves them all when the page is read from the
+# partner's own permission rows in page order: each row carries its case's creation time under the
+# ordered access index (group, permission, created_at desc, case desc), so any page is one index
+# range scan, however many or few cases the partner sees (`_through_ordered_access`).
+#
+# That form holds for an actor named on no case. A user named on a restricted case, or given
+# break-glass access, needs the full rule (`visibility_condition`); when they hold permissions on at
+# most FEW_CASES cases it is narrowed to those, so the database sorts a few cases instead of walking
+# them all. Persons and the change feed use the same few-case list to name their rows outright.
+# The forms are measured by bench/case_list.py (docs/performance.md).
 FEW_CASES = 2000
-# Within `one_reading()`: each actor's few_visible_case_ids, read once.
+# Within `one_reading()`: each actor's few_visible_case_ids, whether they are named on any case,
+# and their visible cases and persons (querysets, so their `now` too), worked out once.
 _reading: ContextVar[dict | None] = ContextVar("cases_access_reading", default=None)
 
 
 @contextmanager
 def one_reading() -> Iterator[None]:
     """For a read that builds one statement out of many selectors (the change feed asks every
-    resource's rule, each resting on cases_visible_to): the actor's permission rows are read once
-    in the block instead of once per selector. Only around reads: a write inside the block could
-    grant a case the remembered ids do not name."""
+    resource's rule, each resting on cases_visible_to): the actor's permission rows are read, and
+    their visible cases built, once in the block instead of once per selector. Only around reads:
+    a write inside the block could grant a case the remembered ids do not name."""
     token = _reading.set({})
     try:
         yield
     finally:
         _reading.reset(token)
+
+
+def _once(key: tuple, build: Callable[[], T]) -> T:
+    """`build()`, remembered under `key` within `one_reading()`."""
+    remembered = _reading.get()
+    if remembered is None:
+        return build()
+    if key not in remembered:
+        remembered[key] = build()
+    return remembered[key]
+
+
+def _actor_key(actor: Actor) -> tuple:
+    return (actor.partner.pk, actor.user.pk if actor.user else None)
 
 
 def few_visible_case_ids(
@@ -171,11 +193,13 @@ def few_visible_case_ids(
 
     A superset of what the actor may see (a restricted case needs both permissions), so it only
     ever narrows `visibility_condition`, never replaces it."""
-    remembered = _reading.get()
-    key = (actor.partner.pk, actor.user.pk if actor.user else None, codename)
-    if remembered is not None and key in remembered:
-        return remembered[key]
-    now = now or timezone.now()
+    return _once(
+        ("few", *_actor_key(actor), codename),
+        lambda: _few_visible_case_ids(actor, codename, now or timezone.now()),
+    )
+
+
+def _few_visible_case_ids(actor: Actor, codename: str, now: datetime) -> list[UUID] | None:
     held = _live(
         CaseGroupObjectPermission.objects.filter(
             group_id=actor.partner.group_id, permission_id=permission_id(codename)
@@ -191,10 +215,7 @@ def few_visible_case_ids(
         ).values_list("content_object_id", flat=True)
         held = held.union(by_name, all=True)
     ids = list(held[: FEW_CASES + 1])
-    few = ids if len(ids) <= FEW_CASES else None
-    if remembered is not None:
-        remembered[key] = few
-    return few
+    return ids if len(ids) <= FEW_CASES else None
 
 
 def cases_visible_to(actor: Actor, codename: str = VIEW) -> QuerySet[Case]:
@@ -202,14 +223,52 @@ def cases_visible_to(actor: Actor, codename: str = VIEW) -> QuerySet[Case]:
     the cases the actor may change or share (only roles that write case content ever may)."""
     if not reads_case_content(actor) or (codename != VIEW and not writes_case_content(actor)):
         return Case.objects.none()
-    now = timezone.now()
-    return _visible_cases(actor, codename, now, few_visible_case_ids(actor, codename, now=now))
+    return _once(
+        ("cases", *_actor_key(actor), codename),
+        lambda: _visible_cases(actor, codename, timezone.now()),
+    )
 
 
-def _visible_cases(actor: Actor, codename: str, now: datetime, few: list | None) -> QuerySet[Case]:
-    qs = Case.objects.filter(visibility_condition(actor, codename, now=now))
-    if few is not None:
-        qs = qs.filter(pk__in=few)
+def _holds_named_cases(actor: Actor, codename: str, now: datetime) -> bool:
+    """Is the user named on any case (a restricted case, or break-glass) with a live permission?"""
+    if actor.user is None:
+        return False
+    return _once(
+        ("named", actor.user.pk, codename),
+        lambda: _live(
+            CaseUserObjectPermission.objects.filter(
+                user_id=actor.user.pk, permission_id=permission_id(codename)
+            ),
+            now,
+        ).exists(),
+    )
+
+
+def _through_ordered_access(actor: Actor, codename: str, now: datetime) -> QuerySet[Case]:
+    """The cases the actor's partner holds a live `codename` permission on, restricted ones left
+    out: the whole rule for an actor named on no case. Joined (not EXISTS) to the permission rows,
+    one per case (guardian's unique key), so a page in `listed_at` order is one range scan of the
+    ordered access index."""
+    return Case.objects.filter(
+        Q(casegroupobjectpermission__expires_at__isnull=True)
+        | Q(casegroupobjectpermission__expires_at__gt=now),
+        casegroupobjectpermission__group_id=actor.partner.group_id,
+        casegroupobjectpermission__permission_id=permission_id(codename),
+        restricted=False,
+    ).annotate(listed_at=F("casegroupobjectpermission__case_created_at"))
+
+
+def _visible_cases(actor: Actor, codename: str, now: datetime) -> QuerySet[Case]:
+    # Every form annotates `listed_at`, the case's creation time: lists page on it (the API's
+    # cursor pagination), so the form that can read it from the permission rows does.
+    if not _holds_named_cases(actor, codename, now):
+        qs = _through_ordered_access(actor, codename, now)
+    else:
+        qs = Case.objects.filter(visibility_condition(actor, codename, now=now))
+        few = few_visible_case_ids(actor, codename, now=now)
+        if few is not None:
+            qs = qs.filter(pk__in=few)
+        qs = qs.annotate(listed_at=F("created_at"))
     return qs.annotate(
         share_basis=Subquery(
             Share.objects.filter(
@@ -223,9 +282,12 @@ def persons_visible_to(actor: Actor) -> QuerySet[Person]:
     """A person is visible when a visible case concerns them, or the actor's partner created them."""
     if not reads_case_content(actor):
         return Person.objects.none()
-    now = timezone.now()
+    return _once(("persons", *_actor_key(actor)), lambda: _visible_persons(actor, timezone.now()))
+
+
+def _visible_persons(actor: Actor, now: datetime) -> QuerySet[Person]:
     few = few_visible_case_ids(actor, now=now)
-    cases = _visible_cases(actor, VIEW, now, few)
+    cases = _visible_cases(actor, VIEW, now)
     if few is not None:
         # Few cases: name their people outright, so the database looks them up by key (and the
         # partner's own by its index) instead of testing every person against the cases.
@@ -706,3 +768,41 @@ def partners_seeing_person(person: Person, partner_ids, now: datetime | None = N
         Partner.objects.filter(pk__in=partner_ids, group_id__in=groups).values_list("pk", flat=True)
     )
     return seeing
+
+
+# Restriction of processing (UK GDPR Art. 18; cases.services.processing_restrict and _lift).
+# Any partner that can see the person may be the one the person asks; its managers decide.
+
+
+def can_restrict_processing(actor: Actor, person: Person) -> bool:
+    """Restricting a person's processing, or lifting the restriction: managers of a partner
+    that can see the person."""
+    return oversees_partner(actor) and persons_visible_to(actor).filter(pk=person.pk).exists()
+
+
+def check_restrict_processing(actor: Actor, person: Person, *, action: str) -> None:
+    if not can_restrict_processing(actor, person):
+        refuse(
+            actor, action=action, object_type="person", object_id=person.pk, reason="not allowed",
+            message="Only managers of a partner that can see this person can restrict or lift "
+            "the restriction of the processing of their data.",
+        )  # fmt: skip
+
+
+def person_for_manager(actor: Actor, person_id: UUID | str, *, action: str, message: str) -> Person:
+    """The person a manager's information-rights request is about: 404 (as for a missing person)
+    when the actor cannot see them, 403 when they can but are not a manager. Refusals logged;
+    nothing is read, so nothing else is logged here."""
+    person = persons_visible_to(actor).filter(pk=person_id).first()
+    if person is None:
+        access_refused(
+            actor=actor, action=action, object_type="person", object_id=person_id,
+            reason="not visible",
+        )  # fmt: skip
+        raise NotFound("Person not found.")
+    if not oversees_partner(actor):
+        refuse(
+            actor, action=action, object_type="person", object_id=person.pk, reason="role",
+            message=message,
+        )  # fmt: skip
+    return person

@@ -20,12 +20,15 @@ from tests.sync.conftest import postgres_only
 pytestmark = pytest.mark.django_db
 
 
-def plan_nodes(queryset) -> list[dict]:
+def plan_nodes(queryset, *, sorting: bool = True) -> list[dict]:
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         # On a test-sized table a sequential scan is always cheapest: rule it out so the plan
-        # shows which index the query is driven by, as it would be at scale.
+        # shows which index the query is driven by, as it would be at scale. The same goes for
+        # sorting a few rows: ruling it out shows whether an index can give the page order.
         cursor.execute("SET LOCAL enable_seqscan = off")
+        if not sorting:
+            cursor.execute("SET LOCAL enable_sort = off")
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         [[plan]] = cursor.fetchall()[0]
     nodes, stack = [], [(plan if isinstance(plan, dict) else json.loads(plan))["Plan"]]
@@ -89,3 +92,71 @@ def test_the_small_partner_plan_looks_cases_up_by_key_and_never_walks_them(partn
     assert by_key, [(n["Node Type"], n.get("Index Name")) for n in nodes]
     walked = [n for n in nodes if "created" in (n.get("Index Name") or "")]
     assert not walked, walked
+
+
+def paged(user):
+    """The case list as the API pages it (core.api.pagination orders by `listed_at`)."""
+    return access.cases_visible_to(actor_for_user(user, channel="api")).order_by(
+        "-listed_at", "-id"
+    )
+
+
+def test_the_ordered_access_form_lists_the_same_cases_in_the_same_order(
+    officer, partnership, monkeypatch
+):
+    mentor, cases = partnership
+    few = [c.pk for c in paged(officer)], [c.pk for c in paged(mentor)]
+    monkeypatch.setattr(access, "FEW_CASES", 0)  # everyone is a large partner now
+    assert ([c.pk for c in paged(officer)], [c.pk for c in paged(mentor)]) == few
+    assert few == ([c.pk for c in reversed(cases)], [c.pk for c in reversed(cases[:2])])
+    deep = paged(officer).filter(listed_at__lt=cases[5].created_at)
+    assert [c.pk for c in deep] == [c.pk for c in reversed(cases[:5])]
+
+
+def test_a_restricted_case_or_an_expired_share_drops_out_of_the_ordered_form_at_once(
+    officer, partnership, monkeypatch
+):
+    from django.utils import timezone
+
+    from cases.models import CaseGroupObjectPermission
+
+    mentor, cases = partnership
+    monkeypatch.setattr(access, "FEW_CASES", 0)
+    Case.objects.filter(pk=cases[11].pk).update(restricted=True)
+    CaseGroupObjectPermission.objects.filter(
+        content_object=cases[0], group=mentor.membership.partner.group
+    ).update(expires_at=timezone.now())
+    assert cases[11].pk not in [c.pk for c in paged(officer)]
+    assert [c.pk for c in paged(mentor)] == [cases[1].pk]
+
+
+@postgres_only
+def test_a_large_partner_pages_by_one_ordered_index_range_scan(officer, partnership, monkeypatch):
+    _, cases = partnership
+    monkeypatch.setattr(access, "FEW_CASES", 0)
+    for page in (
+        paged(officer)[:51],
+        paged(officer).filter(listed_at__lt=cases[6].created_at)[:51],
+    ):
+        nodes = plan_nodes(page, sorting=False)
+        ordered = [n for n in nodes if n.get("Index Name") == "case_perm_ordered_access"]
+        assert ordered, [(n["Node Type"], n.get("Index Name")) for n in nodes]
+        # (A sort inside a subplan orders one case's shares, not the page.)
+        inside_subplans = {
+            id(inner) for n in nodes if n.get("Parent Relationship") == "SubPlan"
+            for inner in plan_nodes_under(n)
+        }  # fmt: skip
+        page_sorts = [
+            n for n in nodes if n["Node Type"] in ("Sort", "Incremental Sort")
+            and id(n) not in inside_subplans
+        ]  # fmt: skip
+        assert not page_sorts, page_sorts
+
+
+def plan_nodes_under(node: dict) -> list[dict]:
+    under, stack = [], [node]
+    while stack:
+        node = stack.pop()
+        under.append(node)
+        stack.extend(node.get("Plans", []))
+    return under

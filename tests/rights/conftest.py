@@ -270,3 +270,15 @@ def world(django_db_setup, django_db_blocker):
         with django_db_blocker.unblock():
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module", params=["few", "many"], autouse=True)
+def visibility_form(request):
+    """Every cell is answered by both forms of the visibility rule: listed from the partner's few
+    cases, and (every partner counted as large) joined through the ordered access index."""
+    from cases import access
+
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param == "many":
+            patch.setattr(access, "FEW_CASES", 0)
+        yield request.param
