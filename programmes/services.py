@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from audit.services import Access, access_record
 from cases.models import Case, Person
+from cases.services import ensure_processing_allowed
 from core.changes import record_change
 from core.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
 from core.guards import guarded
@@ -286,6 +287,7 @@ def enrolment_create(
     if not programme.active:
         raise Conflict(f"{programme.name} is not taking referrals.", code="not_taking_referrals")
     _check_person_on_case(person, case)
+    ensure_processing_allowed(person.pk, "referred to a programme")
     validate_details(programme.intake_schema, details)
     now = timezone.now()
     eligibility = evaluate(
