@@ -213,17 +213,20 @@ def identity_sign_in(*, provider: IdentityProvider, claims: dict) -> ExternalIde
     in through that link instead of failing."""
     try:
         return _identity_sign_in(provider=provider, claims=claims)
-    except (IntegrityError, SignInRefused) as error:
-        if isinstance(error, SignInRefused) and error.reason not in _FIRST_LINK_RACES:
-            raise
+    except IntegrityError:
+        pass  # the other sign-in committed first: this one decides again, seeing what it made
+    except SignInRefused as refusal:
+        # Refused because the other sign-in linked this very identity in between: sign in
+        # through that link. Any other refusal stands.
         linked = ExternalIdentity.objects.filter(
             issuer=claims.get("iss"), subject=claims.get("sub")
         ).exists()
-        if not linked:
-            if isinstance(error, SignInRefused):
-                raise
-            raise SignInRefused("account_not_created") from None
-    return _identity_sign_in(provider=provider, claims=claims)
+        if refusal.reason not in _FIRST_LINK_RACES or not linked:
+            raise
+    try:
+        return _identity_sign_in(provider=provider, claims=claims)
+    except IntegrityError:
+        raise SignInRefused("account_not_created") from None
 
 
 @transaction.atomic
