@@ -57,7 +57,10 @@ class SubjectAccessRequest(models.Model):
 
 @receiver(post_delete, sender=SubjectAccessRequest)
 def _delete_pack(sender, instance: SubjectAccessRequest, **kwargs) -> None:
-    if instance.pack_name:
-        from governance.pack import remove_pack
+    """A request goes with its person (disposal): so do its pack and its deadline's follow-ups."""
+    from followups.models import FollowUp
+    from governance.pack import remove_pack
 
+    if instance.pack_name:
         remove_pack(instance.pack_name)
+    FollowUp.objects.filter(subject_resource="subject_access", subject_id=instance.pk).delete()

@@ -392,6 +392,7 @@ SPECTACULAR_SETTINGS = {
         "BreakGlassDecisionEnum": "casework.api.serializers.BREAK_GLASS_DECISIONS",
         "ConsentDecisionEnum": "cases.models.ConsentDecision",
         "RetentionDecisionEnum": "cases.api.serializers.RETENTION_DECISIONS",
+        "SubjectAccessStatusEnum": "governance.models.SubjectAccessRequest.Status",
     },
 }
 

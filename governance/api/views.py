@@ -110,6 +110,8 @@ class RestrictionView(ActorMixin, APIView):
         request=RestrictionReasonSerializer,
         responses={200: RestrictionSerializer, **errors(400, 403, 404)},
         summary="Lift the restriction of processing",
+        description='Send the reason as a JSON body, `{"reason": "..."}`, as for placing '
+        "it (400 without one). 404 when the person's processing is not restricted.",
     )
     def delete(self, request, person_id):
         person = self._person(person_id, "lift_restriction")

@@ -155,6 +155,7 @@ class TestStatusAndDownload:
         assert not str(stored).startswith(str(settings.STATIC_ROOT))
         request.delete()  # a disposed-of person takes their packs with them
         assert not stored.exists()
+        assert not FollowUp.objects.filter(subject_id=request_id).exists()
 
 
 class TestContents:
