@@ -86,6 +86,15 @@ def _handoff(request, *, url: str, heading: str, message: str):
     return render(request, "sso/handoff.html", {"url": url, "heading": heading, "message": message})
 
 
+def _email_step_key(address: str) -> str:
+    return "sso:email-step:" + hashlib.sha256(address.encode()).hexdigest()[:32]
+
+
+def email_step_reset(address: str) -> None:
+    """Forget a client address's count (the tests start each test afresh)."""
+    cache.delete(_email_step_key(address))
+
+
 def email_step_window() -> int:
     return getattr(settings, "SSO_EMAIL_STEP_WINDOW_SECONDS", EMAIL_STEP_WINDOW_SECONDS)
 
@@ -97,8 +106,7 @@ def email_step_limited(request) -> bool:
     way to make this service call providers at will. Counted in the cache (Redis in production,
     shared by every web worker)."""
     window = email_step_window()
-    address = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
-    key = f"sso:email-step:{address}"
+    key = _email_step_key(client_address(request))
     cache.add(key, 0, window)
     try:
         count = cache.incr(key)
