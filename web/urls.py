@@ -20,6 +20,7 @@ app_name = "web"
 urlpatterns = [
     path("", home.my_work, name="home"),
     path("session/keep-alive/", home.keep_alive, name="keep-alive"),
+    path("session/status/", home.session_status, name="session-status"),
     # Cases
     path("cases/", cases.case_list, name="cases"),
     path("cases/emergency-access/", cases.case_emergency_access, name="emergency-access"),
