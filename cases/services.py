@@ -494,7 +494,7 @@ def case_share(
         raise ValidationFailed(
             "The expiry must be in the future.", fields={"expires_at": ["in the past"]}
         )
-    ensure_processing_allowed(case.subject_id, "shared with another partner")
+    ensure_case_processing_allowed(case)
     agreement = agreement_covering(case.lead_partner, partner)
     if agreement is None:
         raise Conflict(
@@ -629,6 +629,19 @@ def ensure_processing_allowed(person_id, what: str) -> None:
         raise Conflict(
             f"The processing of this person's data is restricted (UK GDPR Article 18): they cannot "
             f"be {what} until a manager lifts the restriction.",
+            code="processing_restricted",
+        )
+
+
+def ensure_case_processing_allowed(case: Case) -> None:
+    """A share discloses everyone on the case: refuse (409) when anyone's processing is
+    restricted, the subject's or a household member's."""
+    ensure_processing_allowed(case.subject_id, "shared with another partner")
+    if case.household.filter(processing_restricted=True).exists():
+        raise Conflict(
+            "The processing of the data of someone in this case's household is restricted (UK "
+            "GDPR Article 18): the case cannot be shared with another partner until a manager "
+            "lifts the restriction.",
             code="processing_restricted",
         )
 

@@ -96,6 +96,23 @@ def police_case(
         actor=actor(teacher), case=case, title="SCHOOL-ACTION Call parent",
         due_date=timezone.localdate() + timedelta(days=7),
     )  # fmt: skip
+    casework_services.adversity_create(
+        actor=actor(officer), case=case, code="poverty", source="observed",
+        note="POLICE-ADVERSITY",
+    )  # fmt: skip
+    casework_services.adversity_create(
+        actor=actor(teacher), case=case, code="poverty", source="observed",
+        note="SCHOOL-ADVERSITY",
+    )  # fmt: skip
+    for who, marker in ((officer, "POLICE-REFERRAL"), (teacher, "SCHOOL-REFERRAL")):
+        casework_services.referral_create(
+            actor=actor(who), concerns=["missing_episode"], description=marker, subject=jayden,
+            case=case,
+        )  # fmt: skip
+    case_services.consent_record(
+        actor=actor(officer), case=case, person=jayden, decision="given",
+        lawful_basis="consent", scope="Sharing with school", notes="POLICE-CONSENT",
+    )  # fmt: skip
     return case
 
 

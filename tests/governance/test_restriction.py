@@ -119,6 +119,7 @@ class TestWhatItBlocks:
         assert Share.objects.count() == before
 
     def test_no_new_referral(self, api, officer, restricted):
+        before = Referral.objects.count()
         response = api(officer).post(
             "/api/v1/referrals/",
             {
@@ -130,7 +131,7 @@ class TestWhatItBlocks:
         )
         assert response.status_code == 409, response.content
         assert response.json()["error"]["code"] == "processing_restricted"
-        assert not Referral.objects.exists()
+        assert Referral.objects.count() == before
 
     def test_no_new_programme_referral(self, api, officer, vru, restricted):
         install_standard_programmes(Programme)
@@ -153,3 +154,48 @@ class TestWhatItBlocks:
             format="json",
         )
         assert response.status_code == 201
+
+
+class TestOtherChannels:
+    def test_a_household_members_restriction_blocks_sharing_the_case(
+        self, api, sergeant, officer, vru, police_case, sister
+    ):
+        assert restrict(api, sergeant, sister.pk).status_code == 201
+        response = api(officer).post(
+            f"/api/v1/cases/{police_case.pk}/shares",
+            {"partner": "vru", "lawful_basis": "public_task", "reason": "Programme intake"},
+            format="json",
+        )
+        assert response.status_code == 409
+        assert "household" in response.json()["error"]["message"]
+        assert "Amarachi" not in response.content.decode()
+
+    def test_batch_sync_refuses_a_referral_about_them_record_by_record(
+        self, api, police, restricted
+    ):
+        client = api(factories.client_token(police, "read,write,sync", name="police-rms"))
+        before = Referral.objects.count()
+        record = {
+            "local_id": "PPN-9",
+            "subject": str(restricted.subject_id),
+            "concerns": ["missing_episode"],
+            "description": "Found far from home.",
+        }
+        response = client.post("/api/v1/sync/referrals", {"records": [record]}, format="json")
+        assert response.status_code == 200, response.content
+        [result] = response.json()["results"]
+        assert result["status"] == "error"
+        assert result["error"]["code"] == "processing_restricted"
+        assert Referral.objects.count() == before
+
+    def test_an_idempotent_repeat_of_a_restriction_replays_and_writes_nothing(
+        self, api, sergeant, police_case
+    ):
+        client = api(sergeant)
+        path = f"/api/v1/people/{police_case.subject_id}/restriction"
+        body = {"reason": "Contests accuracy"}
+        first = client.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY="r-1")
+        again = client.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY="r-1")
+        assert first.status_code == again.status_code == 201
+        assert again["Idempotent-Replayed"] == "true" and again.json() == first.json()
+        assert ProcessingRestriction.objects.count() == 1

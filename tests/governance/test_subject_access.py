@@ -184,10 +184,21 @@ class TestContents:
         assert len(data["access_log"]) == history
 
         text = html + repr(data)
-        for mine in ("POLICE-ENTRY", "POLICE-PLAIN", "POLICE-ACTION", "POLICE-SUMMARY", "POL-778"):
+        for mine in (
+            "POLICE-ENTRY", "POLICE-PLAIN", "POLICE-ACTION", "POLICE-SUMMARY", "POL-778",
+            "POLICE-ADVERSITY", "POLICE-REFERRAL", "POLICE-CONSENT",
+        ):  # fmt: skip
             assert mine in text
-        for theirs in ("SCHOOL-ENTRY", "SCHOOL-ACTION", "HOUSING-ENTRY", "SCHOOL-OWN"):
+        for theirs in (
+            "SCHOOL-ENTRY", "SCHOOL-ACTION", "HOUSING-ENTRY", "SCHOOL-OWN", "SCHOOL-ADVERSITY",
+            "SCHOOL-REFERRAL",
+        ):  # fmt: skip
             assert theirs not in text
+        assert (len(data["adversities"]), len(data["referrals"]), len(data["consents"])) == (
+            1,
+            1,
+            1,
+        )
         assert [c["reference"] for c in data["cases"]] == [police_case.reference]
         assert len(data["entries"]) == 2 and len(data["actions"]) == 1
         assert {s["shared_with"] for s in data["shares_made"]} == {
@@ -208,6 +219,20 @@ class TestContents:
         )
         assert {r["who"] for r in data["access_log"] if r["who"]} == {"withheld"}
         assert teacher.get_full_name() not in text and teacher.email not in text
+
+    def test_another_partners_pack_holds_its_own_records_and_not_the_police_ones(
+        self, api, school_manager, police_case, school_case
+    ):
+        request_id = ready(api, school_manager, police_case.subject_id)
+        download = api(school_manager).get(f"/api/v1/subject-access/{request_id}/download")
+        html, data = pack_files(download)
+        text = html + repr(data)
+        for mine in ("SCHOOL-ENTRY", "SCHOOL-OWN-CASE", "SCHOOL-OWN-ENTRY", "SCHOOL-ADVERSITY"):
+            assert mine in text
+        for theirs in ("POLICE-ENTRY", "POLICE-SUMMARY", "POL-778", "HOUSING-ENTRY"):
+            assert theirs not in text
+        assert [c["reference"] for c in data["cases"]] == [school_case.reference]
+        assert data["shares_made"] == [] and len(data["shares_received"]) == 1
 
     def test_third_party_information_is_flagged_for_redaction_review(
         self, api, sergeant, police_case, sister
@@ -284,3 +309,14 @@ class TestAnswered:
             FollowUp.objects.filter(subject_id=request.pk).values_list("status", flat=True)
         )
         assert statuses == {FollowUp.Status.DONE}
+
+
+class TestIdempotency:
+    def test_a_repeated_request_with_the_same_key_starts_one_pack(self, api, sergeant, police_case):
+        client = api(sergeant)
+        path = f"/api/v1/people/{police_case.subject_id}/subject-access"
+        first = client.post(path, format="json", HTTP_IDEMPOTENCY_KEY="sar-1")
+        again = client.post(path, format="json", HTTP_IDEMPOTENCY_KEY="sar-1")
+        assert first.status_code == again.status_code == 202
+        assert again.json()["id"] == first.json()["id"]
+        assert SubjectAccessRequest.objects.count() == 1
