@@ -27,6 +27,15 @@ def can_request_subject_access(actor: Actor, person: Person) -> bool:
     return case_access.can_restrict_processing(actor, person)
 
 
+def check_request_subject_access(actor: Actor, person: Person) -> None:
+    """The service checks again, whichever channel called it."""
+    if not can_request_subject_access(actor, person):
+        case_access.refuse(
+            actor, action="request_subject_access", object_type="person", object_id=person.pk,
+            reason="not allowed", message=REFUSAL,
+        )  # fmt: skip
+
+
 def person_for_subject_access(actor: Actor, person_id: UUID | str) -> Person:
     return case_access.person_for_manager(
         actor, person_id, action="request_subject_access", message=REFUSAL

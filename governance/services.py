@@ -53,11 +53,7 @@ def _at_nine(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(9)))
 
 
-@guarded(
-    lambda actor, person, **_: access.case_access.check_restrict_processing(
-        actor, person, action="request_subject_access"
-    )
-)
+@guarded(lambda actor, person, **_: access.check_request_subject_access(actor, person))
 def subject_access_request(*, actor: Actor, person: Person) -> SubjectAccessRequest:
     """Record the request, schedule its deadline and queue the pack's generation (after commit,
     through the outbox, so the work exists exactly when the request does)."""
