@@ -13,13 +13,11 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.test_browser import (  # noqa: F401 (fixtures)
-    CHROMIUM,
-    Session,
-    journey_data,
-    save_shot,
-    watch_csp,
-)
+from tests.web import test_browser
+from tests.web.test_browser import CHROMIUM, Session, watch_csp
+
+# The personas and partnership of the referral journey.
+journey_data = test_browser.journey_data
 
 pytestmark = [
     pytest.mark.browser,
@@ -94,3 +92,77 @@ def test_staying_signed_in_in_one_tab_closes_the_warning_in_the_other(
     expect(first.locator("#session-timeout")).to_be_hidden(timeout=3000)
     assert "/login/" not in first.url
     context.close()
+
+
+def test_report_tables_scroll_inside_their_own_region_at_1280(browser, live_server, journey_data):
+    from casework.services import referral_create, referral_screen
+    from tests.web.conftest import ui_actor
+
+    officer = ui_actor(journey_data["officer"])
+    for k in range(3):
+        intake = referral_create(
+            actor=officer, concerns=["neglect"], description=f"Referral {k}",
+            person={"given_name": "Sam", "family_name": f"Reed{k}"},
+        )  # fmt: skip
+        referral_screen(
+            actor=officer, referral=intake.referral, outcome="early_help", reasons="Agreed"
+        )
+    coordinator = Session(browser, live_server.url, journey_data["coordinator"])
+    page = coordinator.page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    for months in (6, 12, 24):
+        assert coordinator.go(f"/reports/?months={months}") == 200
+        # Nothing on the page is wider than the window: no sideways scrolling of the page.
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"the page scrolls sideways by {overflow}px ({months} months)"
+        # Every table is inside a labelled, focusable region, and is never cut off: the region
+        # scrolls (or the table fits).
+        tables = page.evaluate(
+            """() => [...document.querySelectorAll('main table')].map(t => {
+                const region = t.closest('[role=region]');
+                return {
+                    caption: t.caption ? t.caption.textContent.trim() : '',
+                    region: !!region,
+                    label: region ? region.getAttribute('aria-label') : null,
+                    tabindex: region ? region.tabIndex : null,
+                    overflowX: region ? getComputedStyle(region).overflowX : null,
+                    regionWidth: region ? region.clientWidth : 0,
+                    regionScroll: region ? region.scrollWidth : 0,
+                    tableRight: t.getBoundingClientRect().right,
+                    regionRight: region ? region.getBoundingClientRect().right : 0,
+                    // The first ancestor that clips the table must be its own region.
+                    clippedByRegion: (() => {
+                        for (let e = t.parentElement; e; e = e.parentElement) {
+                            if (getComputedStyle(e).overflowX !== 'visible') return e === region;
+                        }
+                        return t.getBoundingClientRect().right <= window.innerWidth;
+                    })(),
+                };
+            })"""
+        )
+        assert tables
+        for t in tables:
+            assert t["region"], f"table not in a scroll region: {t['caption']}"
+            assert t["label"] == t["caption"], t
+            assert t["tabindex"] == 0, t
+            assert t["overflowX"] == "auto", t
+            assert t["regionRight"] <= 1280, t
+            assert t["clippedByRegion"], t
+        wide = [t for t in tables if t["regionScroll"] > t["regionWidth"]]
+        if months == 24:
+            assert wide, "24 months of columns should need scrolling"
+            # The region scrolls with the keyboard once focused (it is a tab stop).
+            region = (
+                page.locator("main [role=region]")
+                .filter(has=page.locator("table"))
+                .nth(next(i for i, t in enumerate(tables) if t in wide))
+            )
+            region.focus()
+            page.keyboard.press("ArrowRight")
+            page.keyboard.press("End")
+            page.wait_for_timeout(200)
+            assert region.evaluate("r => r.scrollLeft") > 0
+            coordinator.axe(f"reports, {months} months, 1280 wide")
+    coordinator.close()
