@@ -15,7 +15,13 @@ from programmes import access, selectors, services
 from programmes.eligibility import age_on, seen_by
 from programmes.models import CLOSED, OPEN, EnrolmentStatus
 from web.forms import MilestoneForm, SessionForm, _radio
-from web.intake_forms import code_label, details_from, error_field, intake_form_class
+from web.intake_forms import (
+    code_label,
+    details_from,
+    details_shown,
+    error_field,
+    intake_form_class,
+)
 from web.pages import form_error, page
 
 BOARD_COLUMNS = [s for s in EnrolmentStatus if s in OPEN]
@@ -219,10 +225,7 @@ def _enrolment_page(request, actor, enrolment, *, form=None, session_form=None,
     for item in milestones:
         item.label = milestone_labels.get(item.code, code_label(item.code))
     reached = {m.code for m in milestones}
-    details = [
-        (k.replace("_", " ").capitalize(), code_label(v) if isinstance(v, str) else v)
-        for k, v in (enrolment.details or {}).items()
-    ]
+    details = details_shown(programme.intake_schema, enrolment.details)
     return render(
         request,
         "web/programmes/enrolment.html",
