@@ -25,7 +25,11 @@ COPY . .
 RUN DJANGO_ENV=production SECRET_KEY=build-only ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput
 
+# var/private/subject-access exists in the image so that the volume mounted there (docker-compose.yml)
+# starts out owned by the application's user.
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin vru \
+    && mkdir -p /app/var/private/subject-access \
+    && chmod 700 /app/var/private /app/var/private/subject-access \
     && chown -R vru /app/var
 USER vru
 

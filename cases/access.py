@@ -770,13 +770,14 @@ def partners_seeing_person(person: Person, partner_ids, now: datetime | None = N
     return seeing
 
 
-# Restriction of processing (UK GDPR Art. 18; cases.services.processing_restrict and _lift).
-# Any partner that can see the person may be the one the person asks; its managers decide.
+# Restriction of processing (UK GDPR Art. 18; cases.services.processing_restrict and _lift) and
+# subject access requests (governance/). Any partner that can see the person may be the one the
+# person asks; its managers decide.
 
 
 def can_restrict_processing(actor: Actor, person: Person) -> bool:
-    """Restricting a person's processing, or lifting the restriction: managers of a partner
-    that can see the person."""
+    """Restricting a person's processing, or lifting the restriction, and asking for their
+    subject access pack: managers of a partner that can see the person."""
     return oversees_partner(actor) and persons_visible_to(actor).filter(pk=person.pk).exists()
 
 
@@ -784,15 +785,14 @@ def check_restrict_processing(actor: Actor, person: Person, *, action: str) -> N
     if not can_restrict_processing(actor, person):
         refuse(
             actor, action=action, object_type="person", object_id=person.pk, reason="not allowed",
-            message="Only managers of a partner that can see this person can restrict or lift "
-            "the restriction of the processing of their data.",
+            message="Only managers of a partner that can see this person can do this.",
         )  # fmt: skip
 
 
 def person_for_manager(actor: Actor, person_id: UUID | str, *, action: str, message: str) -> Person:
     """The person a manager's information-rights request is about: 404 (as for a missing person)
-    when the actor cannot see them, 403 when they can but are not a manager. Refusals logged;
-    nothing is read, so nothing else is logged here."""
+    when the actor cannot see them, 403 when they can but are not a manager. Refusals are logged;
+    nothing is read here, so nothing else is."""
     person = persons_visible_to(actor).filter(pk=person_id).first()
     if person is None:
         access_refused(

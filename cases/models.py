@@ -47,6 +47,9 @@ class Person(Versioned):
     created_by_partner = models.ForeignKey(
         "partners.Partner", on_delete=models.PROTECT, related_name="+"
     )
+    # UK GDPR Art. 18: while set, nothing new is done with the person's data (no share, referral
+    # or programme referral). Who set it, when and why is the live ProcessingRestriction.
+    processing_restricted = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
@@ -289,6 +292,44 @@ class LegalHold(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["case"], condition=Q(lifted_at__isnull=True), name="one_live_legal_hold"
+            )
+        ]
+
+
+class ProcessingRestriction(models.Model):
+    """A restriction of processing (UK GDPR Art. 18) on a person: while it is live, their data is
+    kept but not shared, referred or put forward to a programme. Placed and lifted, each with a
+    reason, by managers of a partner that can see the person (cases.access.can_restrict_processing);
+    at most one is live per person, and Person.processing_restricted mirrors it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="processing_restrictions"
+    )
+    reason = models.TextField()
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    placed_by_partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, related_name="+"
+    )
+    placed_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lifted_by_partner = models.ForeignKey(
+        "partners.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lift_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-placed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(lifted_at__isnull=True),
+                name="one_live_processing_restriction",
             )
         ]
 

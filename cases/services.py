@@ -25,6 +25,7 @@ from cases.models import (
     LawfulBasis,
     Person,
     PersonIdentifier,
+    ProcessingRestriction,
     Relationship,
     Share,
 )
@@ -493,6 +494,7 @@ def case_share(
         raise ValidationFailed(
             "The expiry must be in the future.", fields={"expires_at": ["in the past"]}
         )
+    ensure_case_processing_allowed(case)
     agreement = agreement_covering(case.lead_partner, partner)
     if agreement is None:
         raise Conflict(
@@ -613,3 +615,118 @@ def agreement_create(
     )  # fmt: skip
     agreement.parties.set(parties)
     return agreement
+
+
+# Restriction of processing (UK GDPR Art. 18). While a person's processing is restricted their
+# records are kept and read as before, but nothing new is done with them: no share of a case
+# about them, no referral about them, no programme referral. Rights: cases.access.
+
+
+def ensure_processing_allowed(person_id, what: str) -> None:
+    """Refuse (409) new processing of a person whose processing is restricted. Read from the
+    database, not the caller's copy, so a restriction placed a moment ago counts."""
+    if Person.objects.filter(pk=person_id, processing_restricted=True).exists():
+        raise Conflict(
+            f"The processing of this person's data is restricted (UK GDPR Article 18): they cannot "
+            f"be {what} until a manager lifts the restriction.",
+            code="processing_restricted",
+        )
+
+
+def ensure_case_processing_allowed(case: Case) -> None:
+    """A share discloses everyone on the case: refuse (409) when anyone's processing is
+    restricted, the subject's or a household member's."""
+    ensure_processing_allowed(case.subject_id, "shared with another partner")
+    if case.household.filter(processing_restricted=True).exists():
+        raise Conflict(
+            "The processing of the data of someone in this case's household is restricted (UK "
+            "GDPR Article 18): the case cannot be shared with another partner until a manager "
+            "lifts the restriction.",
+            code="processing_restricted",
+        )
+
+
+def _restriction_reason(reason: str, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        message = f"Say why the restriction is being {what}."
+        raise ValidationFailed(message, fields={"reason": [message]})
+    return reason
+
+
+def _log_restriction(actor: Actor, person: Person, action: str) -> None:
+    access_record(
+        actor=actor,
+        action=action,
+        accesses=[
+            Access("person", person.pk, person_id=person.pk, justification="partner's manager")
+        ],
+    )  # the reason stays with the restriction; the access log keeps no content
+
+
+@guarded(
+    lambda actor, person, **_: access.check_restrict_processing(
+        actor, person, action="restrict_processing"
+    )
+)
+def processing_restrict(*, actor: Actor, person: Person, reason: str) -> ProcessingRestriction:
+    """Restrict the processing of the person's data, with a reason. One live restriction."""
+    reason = _restriction_reason(reason, "placed")
+    locked = Person.objects.select_for_update().get(pk=person.pk)
+    if locked.processing_restricted:
+        raise Conflict(
+            "The processing of this person's data is already restricted.",
+            code="processing_restricted",
+        )
+    try:
+        with transaction.atomic():
+            restriction = ProcessingRestriction.objects.create(
+                person=locked, reason=reason, placed_by=actor.user, placed_by_partner=actor.partner
+            )
+    except IntegrityError:
+        raise Conflict(
+            "The processing of this person's data was restricted at the same moment.",
+            code="processing_restricted",
+        ) from None
+    Person.objects.filter(pk=person.pk).update(
+        processing_restricted=True, version=F("version") + 1, updated_at=timezone.now()
+    )
+    record_change("person", person.pk, "updated", person_id=person.pk)
+    _log_restriction(actor, person, "restrict_processing")
+    return restriction
+
+
+@guarded(
+    lambda actor, person, **_: access.check_restrict_processing(
+        actor, person, action="lift_restriction"
+    )
+)
+def processing_lift(*, actor: Actor, person: Person, reason: str) -> ProcessingRestriction:
+    """Lift the restriction, with a reason (kept with the restriction)."""
+    reason = _restriction_reason(reason, "lifted")
+    restriction = (
+        ProcessingRestriction.objects.select_for_update()
+        .filter(person=person, lifted_at__isnull=True)
+        .first()
+    )
+    if restriction is None:
+        raise NotFound("The processing of this person's data is not restricted.")
+    now = timezone.now()
+    ProcessingRestriction.objects.filter(pk=restriction.pk).update(
+        lifted_at=now, lifted_by=actor.user, lifted_by_partner=actor.partner, lift_reason=reason
+    )
+    Person.objects.filter(pk=person.pk).update(
+        processing_restricted=False, version=F("version") + 1, updated_at=now
+    )
+    restriction.refresh_from_db()
+    record_change("person", person.pk, "updated", person_id=person.pk)
+    _log_restriction(actor, person, "lift_restriction")
+    return restriction
+
+
+def live_restriction(person: Person) -> ProcessingRestriction | None:
+    return (
+        ProcessingRestriction.objects.filter(person=person, lifted_at__isnull=True)
+        .select_related("placed_by", "placed_by_partner")
+        .first()
+    )

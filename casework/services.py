@@ -635,6 +635,7 @@ def referral_create(
             fields={"subject": ["or person required"]},
         )
 
+    case_services.ensure_processing_allowed(subject.pk, "referred")
     live = (CaseStatus.REFERRED, CaseStatus.SCREENING, CaseStatus.OPEN)
     if case is not None:
         if case.subject_id != subject.pk:

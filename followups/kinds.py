@@ -15,11 +15,20 @@ SHARE_EXPIRING = "share_expiring"
 CONSENT_EXPIRING = "consent_expiring"
 SUPERVISION_CHECK_IN = "supervision_check_in"
 RETENTION_REVIEW = "retention_review"
+# A subject access request (governance/): a reminder a week before its one-month deadline, and
+# an escalation on the day, for the requester and their partner's managers.
+SUBJECT_ACCESS_DUE = "subject_access_due"
+SUBJECT_ACCESS_OVERDUE = "subject_access_overdue"
 
 # Claimed straight to `escalated`, not `notified`: the deadline has already been missed.
-ESCALATION_KINDS = frozenset({SCREENING_OVERDUE})
+ESCALATION_KINDS = frozenset({SCREENING_OVERDUE, SUBJECT_ACCESS_OVERDUE})
 # Assigned to a partner, these go to its managers only (oversight, staff wellbeing, retention).
-MANAGER_KINDS = frozenset({SCREENING_OVERDUE, SUPERVISION_CHECK_IN, RETENTION_REVIEW})
+MANAGER_KINDS = frozenset(
+    {
+        SCREENING_OVERDUE, SUPERVISION_CHECK_IN, RETENTION_REVIEW, SUBJECT_ACCESS_DUE,
+        SUBJECT_ACCESS_OVERDUE,
+    }
+)  # fmt: skip
 # A member of staff's own wellbeing follow-up is theirs and their managers', nobody else's.
 PRIVATE_KINDS = frozenset({SUPERVISION_CHECK_IN})
 

@@ -221,6 +221,8 @@ class EnrolmentSession(models.Model):
     kind = models.CharField(max_length=60)
     occurred_at = models.DateTimeField()
     attendance = models.CharField(max_length=20, choices=Attendance.choices)
+    # Why a missed session was missed (required then): what gets in the way is part of the work.
+    missed_reason = models.TextField(blank=True)
     notes = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from audit.services import Access, access_record
 from cases.models import Case, Person
+from cases.services import ensure_processing_allowed
 from core.changes import record_change
 from core.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
 from core.guards import guarded
@@ -286,6 +287,7 @@ def enrolment_create(
     if not programme.active:
         raise Conflict(f"{programme.name} is not taking referrals.", code="not_taking_referrals")
     _check_person_on_case(person, case)
+    ensure_processing_allowed(person.pk, "referred to a programme")
     validate_details(programme.intake_schema, details)
     now = timezone.now()
     eligibility = evaluate(
@@ -732,9 +734,10 @@ def session_create(
     occurred_at: datetime,
     attendance: str,
     notes: str = "",
+    missed_reason: str = "",
 ) -> EnrolmentSession:
     """A session and whether the person came, on an open enrolment; the kind must be one the
-    programme defines (when it defines any)."""
+    programme defines (when it defines any). A missed session says why it was missed."""
     programme = enrolment.programme
     if enrolment.status in CLOSED:
         raise Conflict(
@@ -750,10 +753,20 @@ def session_create(
         raise ValidationFailed(
             "Attendance must be attended, missed or cancelled.", fields={"attendance": ["invalid"]}
         )
+    missed_reason = missed_reason.strip()
+    if attendance == Attendance.MISSED and not missed_reason:
+        raise ValidationFailed(
+            "Say why the session was missed.", fields={"missed_reason": ["required when missed"]}
+        )
+    if attendance != Attendance.MISSED and missed_reason:
+        raise ValidationFailed(
+            "A reason for missing is given only for a missed session.",
+            fields={"missed_reason": ["only when missed"]},
+        )
     now = timezone.now()
     session = EnrolmentSession.objects.create(
         enrolment=enrolment, kind=kind, occurred_at=occurred_at, attendance=attendance, notes=notes,
-        recorded_by=actor.user, recorded_by_client=actor.client, partner=actor.partner,
+        missed_reason=missed_reason, recorded_by=actor.user, recorded_by_client=actor.client, partner=actor.partner,
         created_at=now, updated_at=now,
     )  # fmt: skip
     access_record(

@@ -20,7 +20,8 @@ class IdentityProviderForm(forms.ModelForm):
         model = IdentityProvider
         fields = [
             "partner", "issuer", "client_id", "secret_env", "secret_file", "create_users",
-            "default_role", "mfa_amr", "mfa_acr", "active",
+            "default_role", "mfa_amr", "mfa_acr", "backchannel_logout", "refresh_minutes",
+            "offline_access", "active",
         ]  # fmt: skip
 
     def __init__(self, *args, **kwargs):
@@ -56,7 +57,10 @@ class EmailDomainInline(admin.TabularInline):
 class IdentityProviderAdmin(admin.ModelAdmin):
     form = IdentityProviderForm
     inlines = [EmailDomainInline]
-    list_display = ["partner", "issuer", "client_id", "create_users", "default_role", "active"]
+    list_display = [
+        "partner", "issuer", "client_id", "create_users", "default_role", "backchannel_logout",
+        "refresh_minutes", "active",
+    ]  # fmt: skip
     list_filter = ["active", "create_users"]
     search_fields = ["partner__name", "issuer", "domains__domain"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.sessions.models import Session
 from django.db import models
 from django.utils import timezone
 from django_otp.models import Device
@@ -38,6 +39,23 @@ class IdentityProvider(models.Model):
     # as multi-factor: then the provider's check stands in for the local TOTP step.
     mfa_amr = models.JSONField(default=list, blank=True)
     mfa_acr = models.CharField(max_length=200, blank=True)
+    # Leavers: a provider that sends OpenID Connect back-channel logout tokens ends sessions here
+    # at once; one that issues refresh tokens is asked every `refresh_minutes` whether it still
+    # knows each signed-in person (a refused refresh ends their sessions).
+    backchannel_logout = models.BooleanField(
+        default=False,
+        help_text="The provider sends back-channel logout tokens to this service's endpoint.",
+    )
+    refresh_minutes = models.PositiveIntegerField(
+        default=15,
+        help_text="Refresh each signed-in person's token this often (0: never). A refused "
+        "refresh signs them out.",
+    )
+    offline_access = models.BooleanField(
+        default=False,
+        help_text="Ask for the offline_access scope (Microsoft Entra ID issues refresh tokens "
+        "only then).",
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -100,10 +118,17 @@ class ExternalIdentity(Device):
     subject = models.CharField(max_length=255)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_sign_in_at = models.DateTimeField(null=True, blank=True)
+    # The newest refresh token the provider issued for this person (from a sign-in or a
+    # refresh), and when to try it next. Useless without the client secret, which is never in
+    # the database; never shown in the admin or logged.
+    refresh_token = models.TextField(blank=True, default="")
+    refresh_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "external identities"
         constraints = [
+            # One account per person at an issuer, and so per provider (a provider has one
+            # issuer): concurrent first sign-ins of the same person link it once (services).
             models.UniqueConstraint(fields=["issuer", "subject"], name="sso_identity_unique"),
             models.UniqueConstraint(fields=["provider", "user"], name="sso_one_identity_per_user"),
         ]
@@ -113,3 +138,35 @@ class ExternalIdentity(Device):
 
     def verify_token(self, token) -> bool:
         return False
+
+
+class ProviderSession(models.Model):
+    """A session here that a provider signed in, recorded at sign-in so that it can be found by the
+    person (all their sessions end when the provider no longer knows them) or by the provider's
+    own session id, `sid` (back-channel logout). Goes with the session (signed out, expired)."""
+
+    session = models.OneToOneField(
+        Session, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    identity = models.ForeignKey(
+        ExternalIdentity, on_delete=models.CASCADE, related_name="sessions"
+    )
+    sid = models.CharField(max_length=255, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"session of {self.identity_id}"
+
+
+class LogoutTokenSeen(models.Model):
+    """The `jti` of each back-channel logout token taken: a token is used once. Rows older than
+    the oldest token still accepted are deleted as new ones arrive."""
+
+    provider = models.ForeignKey(IdentityProvider, on_delete=models.CASCADE, related_name="+")
+    jti = models.CharField(max_length=255)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "jti"], name="sso_logout_token_once")
+        ]

@@ -1,5 +1,6 @@
 """The OpenID Connect client, built on Authlib: discovery and signing keys from the issuer (cached),
-the authorization code flow with PKCE, `state` and `nonce`, and id-token validation.
+the authorization code flow with PKCE, `state` and `nonce`, id-token validation, the refresh
+grant, and back-channel logout tokens.
 
 Nothing here decides who may sign in (sso.services does); this only says whether the provider
 really vouched for the claims.
@@ -9,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import time
 from pathlib import Path
 
 import requests
+from authlib.integrations.base_client import OAuthError
 from authlib.integrations.django_client import DjangoIntegration, DjangoOAuth2App
 from authlib.oidc.core import CodeIDToken
 from django.conf import settings
@@ -35,6 +39,12 @@ ID_TOKEN_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES
 # Clock skew allowed on exp and iat.
 LEEWAY_SECONDS = 60
 SCOPES = "openid email profile"
+# Back-channel logout tokens (OpenID Connect Back-Channel Logout 1.0, section 2.4).
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+# A logout token issued longer ago than this is refused; its jti is remembered at least as long.
+LOGOUT_TOKEN_MAX_AGE_SECONDS = 300
+# A provider's error code, as it may appear in the security log.
+ERROR_CODE = re.compile(r"[a-z_]{1,40}")
 # One name for every provider's pending sign-ins in the session: the state names its provider.
 STATE_STORE = DjangoIntegration("sso")
 
@@ -53,6 +63,15 @@ class InvalidIdToken(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class InvalidLogoutToken(InvalidIdToken):
+    """The logout token is not one the provider issued to us."""
+
+
+class RefreshRefused(Exception):
+    """The provider refused a refresh token (`invalid_grant`): it no longer vouches for the
+    person (disabled, deleted, signed out there, or the token revoked)."""
 
 
 def client_secret(provider: IdentityProvider) -> str:
@@ -120,6 +139,15 @@ def _decode(id_token: str, keys: dict):
     )
 
 
+def _decode_signed(provider: IdentityProvider, token: str):
+    """The token's header and claims once its signature is good by the issuer's published keys,
+    fetched again once for a key id not seen before (key rotation)."""
+    try:
+        return _decode(token, signing_keys(provider))
+    except InvalidKeyIdError:
+        return _decode(token, signing_keys(provider, refresh=True))
+
+
 def _claim_reason(error: ClaimError) -> str:
     if isinstance(error, ExpiredTokenError):
         return "expired"
@@ -144,10 +172,7 @@ def validate_id_token(
     if not nonce:
         raise InvalidIdToken("nonce_missing")
     try:
-        try:
-            token = _decode(id_token, signing_keys(provider))
-        except InvalidKeyIdError:
-            token = _decode(id_token, signing_keys(provider, refresh=True))
+        token = _decode_signed(provider, id_token)
         claims = CodeIDToken(
             token.claims,
             token.header,
@@ -174,6 +199,50 @@ def validate_id_token(
     return dict(claims)
 
 
+def validate_logout_token(provider: IdentityProvider, logout_token: str, *, now: int | None = None):
+    """A back-channel logout token's claims, once checked as OpenID Connect Back-Channel Logout
+    1.0 (section 2.6) says: signed by the issuer's published keys (asymmetric algorithms only),
+    `iss` the configured issuer, `aud` naming our client id, `iat` recent, a `jti`, the
+    back-channel logout event, `sid` and/or `sub`, and no `nonce` (so an id token can never pass
+    for one). Whether its jti was seen before is the caller's to check. Raises
+    InvalidLogoutToken with a reason."""
+    try:
+        token = _decode_signed(provider, logout_token)
+        claims = dict(token.claims)
+        jwt.JWTClaimsRegistry(
+            now=now,
+            leeway=LEEWAY_SECONDS,
+            iss={"essential": True, "value": provider.issuer},
+            aud={"essential": True, "value": provider.client_id},
+            iat={"essential": True},
+            jti={"essential": True},
+        ).validate(claims)
+    except InvalidKeyIdError:
+        raise InvalidLogoutToken("unknown_signing_key") from None
+    except ClaimError as error:
+        raise InvalidLogoutToken(_claim_reason(error)) from None
+    except JoseError as error:
+        raise InvalidLogoutToken(getattr(error, "error", "invalid_logout_token")) from None
+    except (ValueError, TypeError, KeyError):
+        raise InvalidLogoutToken("malformed") from None
+    issued = claims["iat"]
+    if (now if now is not None else time.time()) - issued > LOGOUT_TOKEN_MAX_AGE_SECONDS:
+        raise InvalidLogoutToken("expired")
+    events = claims.get("events")
+    if not isinstance(events, dict) or not isinstance(events.get(BACKCHANNEL_LOGOUT_EVENT), dict):
+        raise InvalidLogoutToken("not_a_logout_event")
+    if "nonce" in claims:
+        raise InvalidLogoutToken("nonce_present")
+    if not isinstance(claims["jti"], str) or not claims["jti"]:
+        raise InvalidLogoutToken("invalid_claim_jti")
+    sub, sid = claims.get("sub"), claims.get("sid")
+    if sub is None and sid is None:
+        raise InvalidLogoutToken("missing_claim_sub_or_sid")
+    if any(value is not None and (not isinstance(value, str) or not value) for value in (sub, sid)):
+        raise InvalidLogoutToken("invalid_claim_sub_or_sid")
+    return claims
+
+
 class ProviderClient(DjangoOAuth2App):
     """Authlib's Django OAuth 2 client for one provider: PKCE (S256), state and nonce kept in the
     session and used once, the code exchanged at the token endpoint. Discovery and keys come from
@@ -187,7 +256,7 @@ class ProviderClient(DjangoOAuth2App):
             client_id=provider.client_id,
             client_secret=client_secret(provider),
             client_kwargs={
-                "scope": SCOPES,
+                "scope": SCOPES + (" offline_access" if provider.offline_access else ""),
                 "code_challenge_method": "S256",
                 "default_timeout": settings.SSO_HTTP_TIMEOUT_SECONDS,
             },
@@ -217,6 +286,24 @@ class ProviderClient(DjangoOAuth2App):
             **authorization,
         )
         return authorization["url"]
+
+    def refresh(self, refresh_token: str) -> dict:
+        """The provider's answer to the refresh grant (a new access token, and a new refresh
+        token when it rotates them). Raises RefreshRefused when the provider refuses the token
+        itself, ProviderUnavailable when it cannot be asked or answers with another error."""
+        metadata = self.load_server_metadata()
+        try:
+            with self._get_oauth_client(**metadata) as session:
+                return session.refresh_token(
+                    metadata["token_endpoint"], refresh_token=refresh_token
+                )
+        except OAuthError as error:
+            if error.error == "invalid_grant":
+                raise RefreshRefused("invalid_grant") from None
+            code = error.error if ERROR_CODE.fullmatch(error.error or "") else "unknown"
+            raise ProviderUnavailable(f"provider_error_{code}") from None
+        except (requests.RequestException, ValueError):
+            raise ProviderUnavailable("token_endpoint_unavailable") from None
 
     def end_session_url(self, *, id_token_hint: str, post_logout_redirect_uri: str) -> str | None:
         """The provider's RP-initiated logout URL, or None when it publishes no end_session

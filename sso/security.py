@@ -12,7 +12,18 @@ import logging
 from partners.addresses import client_address
 
 logger = logging.getLogger("vru.security")
-WARNINGS = frozenset({"sso_sign_in_refused", "sso_sign_in_failed", "sso_tokens_revoked"})
+WARNINGS = frozenset(
+    {
+        "sso_sign_in_refused",
+        "sso_sign_in_failed",
+        "sso_tokens_revoked",
+        "sso_email_step_limited",
+        "sso_back_channel_logout_refused",
+        "sso_refresh_refused",
+        "sso_refresh_failed",
+        "sso_reconcile_disabled",
+    }
+)
 
 
 def security_event(event: str, *, request=None, provider=None, user=None, reason: str = "") -> None:

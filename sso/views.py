@@ -10,24 +10,31 @@ submission to end up at another site, and it should stay that strict.
 
 from __future__ import annotations
 
-import re
+import hashlib
 
 import requests
 from authlib.integrations.base_client import OAuthError
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.core.cache import cache
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
 
+from partners.addresses import client_address
 from sso import services
 from sso.models import IdentityProvider
 from sso.oidc import (
+    ERROR_CODE,
     STATE_STORE,
     InvalidIdToken,
+    InvalidLogoutToken,
     ProviderClient,
     ProviderUnavailable,
     pending_sign_in,
@@ -38,7 +45,10 @@ from sso.security import security_event
 # to name the session to it (`id_token_hint`). Sessions are kept server-side.
 SESSION_PROVIDER = "sso_provider"
 SESSION_ID_TOKEN = "sso_id_token"
-_ERROR_CODE = re.compile(r"[a-z_]{1,40}")
+# The email step of the sign-in page: at most this many addresses looked up per client address
+# per window (settings SSO_EMAIL_STEP_LIMIT and SSO_EMAIL_STEP_WINDOW_SECONDS override them).
+EMAIL_STEP_LIMIT = 30
+EMAIL_STEP_WINDOW_SECONDS = 300
 
 # What the person is told, by reason; the security log has the reason itself.
 _NOT_SET_UP = (
@@ -76,9 +86,57 @@ def _handoff(request, *, url: str, heading: str, message: str):
     return render(request, "sso/handoff.html", {"url": url, "heading": heading, "message": message})
 
 
+def _email_step_key(address: str) -> str:
+    return "sso:email-step:" + hashlib.sha256(address.encode()).hexdigest()[:32]
+
+
+def email_step_reset(address: str) -> None:
+    """Forget a client address's count (the tests start each test afresh)."""
+    cache.delete(_email_step_key(address))
+
+
+def email_step_window() -> int:
+    return getattr(settings, "SSO_EMAIL_STEP_WINDOW_SECONDS", EMAIL_STEP_WINDOW_SECONDS)
+
+
+def email_step_limited(request) -> bool:
+    """Whether this client address has looked up more email addresses than the limit allows
+    in the current window (SSO_EMAIL_STEP_LIMIT per SSO_EMAIL_STEP_WINDOW_SECONDS). Which
+    provider a domain uses is no secret worth much, but the step must not be a free oracle or a
+    way to make this service call providers at will. Counted in the cache (Redis in production,
+    shared by every web worker)."""
+    window = email_step_window()
+    key = _email_step_key(client_address(request))
+    cache.add(key, 0, window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: this is the window's first
+        cache.set(key, 1, window)
+        count = 1
+    return count > getattr(settings, "SSO_EMAIL_STEP_LIMIT", EMAIL_STEP_LIMIT)
+
+
+def _email_step_paused(request, email: str):
+    security_event("sso_email_step_limited", request=request, reason="rate_limited")
+    minutes = max(1, email_step_window() // 60)
+    return render(
+        request,
+        "partners/login.html",
+        {
+            "email_step_paused": minutes,
+            "email": email.strip(),
+            "next": request.POST.get("next", ""),
+        },
+        status=429,
+    )
+
+
 def sign_in_at_provider(request, email: str, *, next_url: str):
     """For an address at a provider's domain, the page that takes the person to the provider;
-    None for any other address (it signs in with a password here)."""
+    None for any other address (it signs in with a password here). Every address looked up
+    counts towards the client address's limit; over it, the sign-in page says to wait."""
+    if email_step_limited(request):
+        return _email_step_paused(request, email)
     provider = services.provider_for_email(email)
     if provider is None:
         return None
@@ -121,7 +179,7 @@ def callback(request):
     except InvalidIdToken as error:
         return _refused(request, reason=error.reason, provider=provider, status=400)
     except OAuthError as error:
-        code = error.error if _ERROR_CODE.fullmatch(error.error or "") else "unknown"
+        code = error.error if ERROR_CODE.fullmatch(error.error or "") else "unknown"
         return _refused(request, reason=f"provider_error_{code}", provider=provider, status=400)
     except (requests.RequestException, ValueError):
         # Unreachable, or an answer that is not the JSON the token endpoint must give.
@@ -144,6 +202,15 @@ def callback(request):
         otp_login(request, identity)
     request.session[SESSION_PROVIDER] = provider.pk
     request.session[SESSION_ID_TOKEN] = token["id_token"]
+    # Found again by the person or the provider's session id when the provider no longer
+    # vouches for them (back-channel logout, a refused refresh).
+    sid = claims.get("sid") if isinstance(claims.get("sid"), str) else ""
+    services.provider_session_start(
+        identity=identity,
+        session_key=request.session.session_key,
+        sid=sid,
+        refresh_token=token.get("refresh_token") or "",
+    )
     security_event(
         "sso_sign_in",
         request=request,
@@ -194,3 +261,61 @@ class SignOutView(auth_views.LogoutView):
             heading="You are signed out here",
             message=f"Now signing you out of your {provider.partner.name} account too.",
         )
+
+
+def _logout_error(description: str, status: int = 400) -> JsonResponse:
+    return JsonResponse(
+        {"error": "invalid_request", "error_description": description}, status=status
+    )
+
+
+@csrf_exempt
+@never_cache
+@require_POST
+def back_channel_logout(request, partner: str):
+    """OpenID Connect Back-Channel Logout 1.0: the provider of `partner` POSTs a signed logout
+    token (form field `logout_token`) and the sessions it names end here. 200 when taken
+    (whether or not a session was open), 400 when refused, 404 for a partner whose provider does
+    not send them. Called by the provider's server, never a browser: no CSRF token, no cookie."""
+    provider = (
+        IdentityProvider.objects.filter(partner__slug=partner, active=True, backchannel_logout=True)
+        .select_related("partner")
+        .first()
+    )
+    if provider is None:
+        return _logout_error("No back-channel logout here.", status=404)
+    logout_token = request.POST.get("logout_token", "")
+    if not logout_token:
+        security_event(
+            "sso_back_channel_logout_refused",
+            request=request,
+            provider=provider,
+            reason="no_logout_token",
+        )
+        return _logout_error("logout_token is missing.")
+    try:
+        user, ended = services.back_channel_logout(provider=provider, logout_token=logout_token)
+    except InvalidLogoutToken as error:
+        security_event(
+            "sso_back_channel_logout_refused",
+            request=request,
+            provider=provider,
+            reason=error.reason,
+        )
+        return _logout_error("The logout token was not accepted.")
+    except ProviderUnavailable as error:
+        security_event(
+            "sso_back_channel_logout_refused",
+            request=request,
+            provider=provider,
+            reason=error.reason,
+        )
+        return _logout_error("The provider's keys could not be fetched.", status=503)
+    security_event(
+        "sso_back_channel_logout",
+        request=request,
+        provider=provider,
+        user=user,
+        reason="sessions_ended" if ended else "no_session",
+    )
+    return JsonResponse({}, status=200)

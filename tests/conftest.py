@@ -21,6 +21,15 @@ class Api(APIClient):
             self.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
+@pytest.fixture(autouse=True)
+def _sign_in_email_step_count():
+    """The sign-in page's email-step limit (sso.views) counts per client address in the cache,
+    which outlives a test: each test starts with no count for the test client's address."""
+    from sso.views import email_step_reset
+
+    email_step_reset("127.0.0.1")
+
+
 @pytest.fixture
 def police(db):
     return factories.make_partner("police", sector="police", name="Northshire Police")

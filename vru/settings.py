@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "programmes",
     "followups",
     "sync",
+    "governance",
     "reports",
     "sso",
     "web",
@@ -391,6 +392,7 @@ SPECTACULAR_SETTINGS = {
         "BreakGlassDecisionEnum": "casework.api.serializers.BREAK_GLASS_DECISIONS",
         "ConsentDecisionEnum": "cases.models.ConsentDecision",
         "RetentionDecisionEnum": "cases.api.serializers.RETENTION_DECISIONS",
+        "SubjectAccessStatusEnum": "governance.models.SubjectAccessRequest.Status",
     },
 }
 
@@ -464,6 +466,13 @@ TEST_FAULTS = TESTING and not PRODUCTION and env_bool("TEST_FAULTS", False)
 CHANGE_FEED_RETENTION_DAYS = env_int("CHANGE_FEED_RETENTION_DAYS", 90, minimum=1)
 # Months a closed case is kept when no data sharing agreement it was shared under says longer.
 RETENTION_DEFAULT_MONTHS = env_int("RETENTION_DEFAULT_MONTHS", 72, minimum=1)
+# Subject access packs (governance/): a private directory, never served as static or media files.
+SUBJECT_ACCESS_DIR = Path(
+    env_str("SUBJECT_ACCESS_DIR", str(VAR_DIR / "private" / "subject-access"))
+)
+# Whether a pack names the staff who read or wrote the person's records (else organisation and
+# role only).
+SUBJECT_ACCESS_NAMES_STAFF = env_bool("SUBJECT_ACCESS_NAMES_STAFF", False)
 WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", default=not PRODUCTION)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12, minimum=1)

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("programmes.api.urls")),
     path("", include("followups.api.urls")),
     path("", include("sync.api.urls")),
+    path("", include("governance.api.urls")),
 ]
 
 urlpatterns = [

@@ -29,6 +29,84 @@ def code_label(code) -> str:
     return CODE_LABELS.get(str(code), str(code).replace("_", " ").capitalize())
 
 
+# Showing the details: as a person would write them, from the programme's own intake schema.
+
+
+def _label(name: str, spec: dict) -> str:
+    return spec.get("title") or name.replace("_", " ").capitalize()
+
+
+def _when(value, spec: dict) -> str | None:
+    """A date or date-time in words ("29 November 2026", "29 November 2026, 21:40" local time);
+    None when the value is not one."""
+    fmt = spec.get("format")
+    if not isinstance(value, str) or fmt not in ("date", "date-time"):
+        return None
+    try:
+        if fmt == "date":
+            return dt.date.fromisoformat(value).strftime("%-d %B %Y")
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return moment.strftime("%-d %B %Y, %H:%M")
+
+
+def _scalar(value, spec: dict) -> str:
+    if "enum" in spec or "const" in spec:
+        return code_label(value)
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    when = _when(value, spec)
+    if when is not None:
+        return when
+    return str(value)  # typed by a person: shown as typed, names keep their capitals
+
+
+def _thing(value: dict, spec: dict) -> str:
+    """One object (a family member, a mentor, a child) in a line: its name or title first, then
+    the rest ("Daniel Williams, father"; "Amy, date of birth 3 March 2014, school Riverside")."""
+    properties = spec.get("properties") or {}
+    main = next((k for k in ("name", "title") if value.get(k) not in (None, "")), None)
+    parts = [str(value[main])] if main else []
+    for key, item in value.items():
+        if key == main or item in (None, "", [], {}):
+            continue
+        inner = properties.get(key, {})
+        shown = _scalar(item, inner) if not isinstance(item, dict | list) else _text(item, inner)
+        if "enum" in inner:
+            parts.append(shown.lower() if main else shown)
+        else:
+            parts.append(f"{_label(key, inner).lower()} {shown}")
+    return ", ".join(parts)
+
+
+def _text(value, spec: dict) -> str:
+    if isinstance(value, dict):
+        return _thing(value, spec)
+    if isinstance(value, list):
+        return "; ".join(_text(v, spec.get("items") or {}) for v in value)
+    return _scalar(value, spec)
+
+
+def details_shown(schema: dict, details: dict) -> list[tuple[str, str | list[str]]]:
+    """An enrolment's intake details for a page: each field's title, and its value as words (a
+    list of lines for a list). Never the raw JSON."""
+    properties = (schema or {}).get("properties") or {}
+    shown: list[tuple[str, str | list[str]]] = []
+    for name, value in (details or {}).items():
+        if value in (None, "", [], {}):
+            continue
+        spec = properties.get(name, {})
+        if isinstance(value, list):
+            items = spec.get("items") or {}
+            shown.append((_label(name, spec), [_text(v, items) for v in value]))
+        else:
+            shown.append((_label(name, spec), _text(value, spec)))
+    return shown
+
+
 def _field(spec: dict, required: bool, label: str) -> forms.Field | None:
     hint = spec.get("description", "")
     if "enum" in spec:

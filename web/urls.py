@@ -5,6 +5,7 @@ from web.views import (
     cases,
     casework,
     followups,
+    governance,
     home,
     manager,
     people,
@@ -19,6 +20,7 @@ app_name = "web"
 urlpatterns = [
     path("", home.my_work, name="home"),
     path("session/keep-alive/", home.keep_alive, name="keep-alive"),
+    path("session/status/", home.session_status, name="session-status"),
     # Cases
     path("cases/", cases.case_list, name="cases"),
     path("cases/emergency-access/", cases.case_emergency_access, name="emergency-access"),
@@ -112,6 +114,28 @@ urlpatterns = [
         name="retention-dispose",
     ),
     path("cases/<uuid:case_id>/legal-hold/", retention.legal_hold, name="legal-hold"),
+    # Information rights: subject access and restriction of processing
+    path(
+        "people/<uuid:person_id>/information-rights/",
+        governance.person_rights,
+        name="person-rights",
+    ),
+    path(
+        "people/<uuid:person_id>/subject-access/",
+        governance.subject_access_start,
+        name="subject-access-start",
+    ),
+    path("people/<uuid:person_id>/restriction/", governance.restriction, name="person-restriction"),
+    path(
+        "subject-access/<uuid:request_id>/download/",
+        governance.subject_access_download,
+        name="subject-access-download",
+    ),
+    path(
+        "subject-access/<uuid:request_id>/answered/",
+        governance.subject_access_answered,
+        name="subject-access-answered",
+    ),
     # Information governance
     path("audit/access-log/", audit.access_log, name="access-log"),
     path("audit/break-glass/", audit.break_glass, name="break-glass"),

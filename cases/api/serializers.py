@@ -38,9 +38,9 @@ class PersonSerializer(serializers.ModelSerializer):
             "id", "given_name", "family_name", "preferred_name", "display_name", "date_of_birth",
             "date_of_birth_approximate", "gender", "pronouns", "language", "interpreter_needed",
             "address_line_1", "address_line_2", "town", "postcode", "uprn", "identifiers", "version",
-            "created_at", "updated_at",
+            "created_at", "updated_at", "processing_restricted",
         ]  # fmt: skip
-        read_only_fields = ["id", "version", "created_at", "updated_at"]
+        read_only_fields = ["id", "version", "created_at", "updated_at", "processing_restricted"]
 
     def get_identifiers(self, person) -> list[dict[str, str]]:
         shown = access.identifiers_shown_to(self.context.get("actor"), person.identifiers.all())

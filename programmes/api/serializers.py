@@ -264,8 +264,8 @@ class SessionSerializer(serializers.ModelSerializer):
     class Meta:
         model = EnrolmentSession
         fields = [
-            "id", "enrolment", "kind", "occurred_at", "attendance", "notes", "recorded_by",
-            "partner", "created_at", "updated_at",
+            "id", "enrolment", "kind", "occurred_at", "attendance", "missed_reason", "notes",
+            "recorded_by", "partner", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -274,6 +274,11 @@ class SessionCreateSerializer(serializers.Serializer):
     kind = serializers.CharField(max_length=60, help_text="A session kind of the programme.")
     occurred_at = serializers.DateTimeField()
     attendance = serializers.ChoiceField(choices=Attendance.choices)
+    missed_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=2000,
+        help_text="Why the session was missed: required when `attendance` is `missed`, and only "
+        "then.",
+    )  # fmt: skip
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
 
 

@@ -57,7 +57,12 @@ OAUTH2_PROVIDER = {
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     "PKCE_REQUIRED": True,
     "OAUTH2_VALIDATOR_CLASS": "tests.oidc_provider.validator.ClaimsValidator",
-    "SCOPES": {"openid": "OpenID Connect", "email": "Email address", "profile": "Name"},
+    "SCOPES": {
+        "openid": "OpenID Connect",
+        "email": "Email address",
+        "profile": "Name",
+        "offline_access": "Refresh tokens",
+    },
     "ID_TOKEN_EXPIRE_SECONDS": CONFIG.get("id_token_seconds", 300),
 }
 LOGGING = {

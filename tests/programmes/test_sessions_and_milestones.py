@@ -30,8 +30,9 @@ class TestSessions:
     ):
         client = api(coordinator)
         for attendance in ("attended", "missed", "cancelled"):
+            why = {"missed_reason": "Unwell"} if attendance == "missed" else {}
             response = client.post(
-                self.url(enrolled), {**SESSION, "attendance": attendance}, format="json"
+                self.url(enrolled), {**SESSION, "attendance": attendance, **why}, format="json"
             )
             assert response.status_code == 201, response.json()
         body = response.json()

@@ -47,6 +47,7 @@ class OidcProvider:
         self.port = free_port()
         self.client_id = f"vru-{secrets.token_hex(4)}"
         self.client_secret = secrets.token_urlsafe(24)
+        self.control_secret = secrets.token_urlsafe(24)
         self.users = users
         self.redirect_bases = redirect_bases
         self.proc: subprocess.Popen | None = None
@@ -64,6 +65,7 @@ class OidcProvider:
         (self.dir / "signing.pem").write_text(rsa_pem())
         config = {
             "secret_key": secrets.token_urlsafe(40),
+            "control_secret": self.control_secret,
             "users": {
                 name: {"password": PROVIDER_PASSWORD, "claims": claims}
                 for name, claims in self.users.items()
@@ -103,6 +105,20 @@ class OidcProvider:
                     return
             time.sleep(0.2)
         raise AssertionError(f"the test provider did not start:\n{self.log()}")
+
+    def signing_key(self) -> str:
+        """The provider's private signing key (PEM): what it signs its tokens with."""
+        return (self.dir / "signing.pem").read_text()
+
+    def set_active(self, username: str, active: bool) -> None:
+        """Disable (or enable again) a person at the provider, as its administrator does."""
+        response = requests.post(
+            f"{self.issuer}/directory/{username}/active",
+            data={"active": "1" if active else "0"},
+            headers={"Authorization": f"Bearer {self.control_secret}"},
+            timeout=10,
+        )
+        assert response.status_code == 204, response.status_code
 
     def log(self) -> str:
         path = self.dir / "provider.log"

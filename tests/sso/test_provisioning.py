@@ -33,6 +33,9 @@ class TestCommand:
             "--create-users",
             "--mfa-amr", "mfa,otp,hwk",
             "--mfa-acr", "possessionorinherence",
+            "--back-channel-logout",
+            "--refresh-minutes", "5",
+            "--offline-access",
         )  # fmt: skip
         provider = IdentityProvider.objects.get(partner=police)
         assert provider.issuer == ISSUER and provider.client_id == "app-id"
@@ -44,7 +47,11 @@ class TestCommand:
         assert provider.create_users and provider.default_role == Role.PRACTITIONER
         assert provider.mfa_amr == ["mfa", "otp", "hwk"]
         assert provider.mfa_acr == "possessionorinherence"
-        assert "police.example" in capsys.readouterr().out
+        assert provider.backchannel_logout and provider.refresh_minutes == 5
+        assert provider.offline_access
+        out = capsys.readouterr().out
+        assert "police.example" in out
+        assert "/sso/back-channel-logout/police/" in out  # the URI to register at the provider
 
     def test_the_secret_is_never_taken_on_the_command_line(self, police):
         with pytest.raises((CommandError, SystemExit)):
@@ -105,6 +112,8 @@ class TestAdminPage:
                 "default_role": Role.PRACTITIONER,
                 "mfa_amr": "mfa, otp",
                 "mfa_acr": "",
+                "backchannel_logout": "on",
+                "refresh_minutes": "10",
                 "active": "on",
                 "domains-TOTAL_FORMS": "1",
                 "domains-INITIAL_FORMS": "0",
@@ -116,6 +125,7 @@ class TestAdminPage:
         assert response.status_code == 302, response.content.decode()[:3000]
         provider = IdentityProvider.objects.get()
         assert provider.mfa_amr == ["mfa", "otp"]
+        assert provider.backchannel_logout and provider.refresh_minutes == 10
         assert list(provider.domains.values_list("domain", flat=True)) == ["police.example"]
 
     def test_the_admin_page_refuses_a_privileged_default_role(self, admin_client, police):

@@ -243,6 +243,30 @@ class TestRefusals:
         assert come_back(client, callback).status_code == 400
         assert "_auth_user_id" not in client.session
 
+    def test_a_bad_signature_is_refused_and_logged_without_the_token(
+        self, client, officer, police_sso, security_log
+    ):
+        from django.core.cache import cache
+        from joserfc.jwk import KeySet, RSAKey
+
+        from sso import oidc
+
+        callback = sign_in_at_provider(
+            requests.Session(), begin(client, "officer@police.example"), "officer"
+        )
+        # Someone else's key under the provider's key id: the provider's real signature fails.
+        kid = oidc.signing_keys(police_sso)["keys"][0]["kid"]
+        forged = KeySet([RSAKey.generate_key(2048, parameters={"kid": kid})])
+        cache.set(oidc._cache_key("jwks", police_sso.issuer), forged.as_dict(private=False))
+        response = come_back(client, callback)
+        assert response.status_code == 400 and "_auth_user_id" not in client.session
+        event = security_log()[-1]
+        assert event["event"] == "sso_sign_in_failed" and event["provider"] == "police"
+        assert event["reason"] == "bad_signature"
+        code = parse_qs(urlsplit(callback).query)["code"][0]
+        assert code not in repr(security_log())
+        assert not ExternalIdentity.objects.exists()
+
     def test_an_error_from_the_provider(self, client, police_sso, security_log):
         state = parse_qs(urlsplit(begin(client, "officer@police.example")).query)["state"][0]
         response = client.get("/sso/callback/", {"state": state, "error": "access_denied"})

@@ -80,6 +80,27 @@ def hidden_case(outsider):
     return case_services.case_create(actor=actor, subject=person, data={"summary": "Private"})
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's) for every browser test under tests/web/."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    pw = sync_api.sync_playwright().start()
+    browser = pw.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        headless=True,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-dev-shm-usage",
+        ],
+    )
+    yield browser
+    browser.close()
+    pw.stop()
+
+
 @pytest.fixture
 def login(client):
     def as_user(user):

@@ -39,26 +39,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    pw = sync_api.sync_playwright().start()
-    browser = pw.chromium.launch(
-        executable_path=CHROMIUM,
-        headless=True,
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-dev-shm-usage",
-        ],
-    )
-    yield browser
-    browser.close()
-    pw.stop()
-
-
 def watch_csp(page) -> list[str]:
     """Everything the Content-Security-Policy refuses on `page`, as Chromium reports it."""
     refused: list[str] = []

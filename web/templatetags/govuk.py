@@ -244,3 +244,9 @@ def get_index(sequence, index):
         return sequence[int(index)]
     except (IndexError, TypeError, ValueError):
         return ""
+
+
+@register.filter
+def is_list(value) -> bool:
+    """A value shown as a list of lines rather than one line."""
+    return isinstance(value, list | tuple)

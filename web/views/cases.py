@@ -125,6 +125,7 @@ def _case_context(actor, case) -> dict:
         "can_read_log": access.can_read_access_log(actor, case),
         "legal_hold": retention.live_hold(case.pk).select_related("placed_by_partner").first(),
         "can_hold": access.can_hold(actor, case),
+        "can_manage_rights": access.can_restrict_processing(actor, case.subject),
         "live_shares": [s for s in shares if s.active],
         "past_shares": [s for s in shares if not s.active],
         "next_statuses": [

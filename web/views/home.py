@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
 from cases import access
+from partners.middleware import idle_seconds_left
 from web import integrations
 from web.pages import page
 from web.selectors import visible_cases
@@ -44,3 +46,13 @@ def my_work(request, actor):
 def keep_alive(request, actor):
     """The session middleware has already recorded this request as activity."""
     return HttpResponse(status=204)
+
+
+@never_cache
+@require_GET
+def session_status(request):
+    """Seconds before the idle timeout signs this session out, asked by an open tab before it
+    warns or signs out: another tab may have been in use meanwhile. Asking is not activity
+    (partners.middleware.NOT_ACTIVITY), and a signed-out session answers 0 rather than a
+    redirect to the sign-in page, so this is not a @page."""
+    return JsonResponse({"remaining": idle_seconds_left(request)})

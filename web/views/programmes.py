@@ -13,9 +13,15 @@ from cases import access as case_access
 from core.errors import Conflict, DomainError, Forbidden, PreconditionFailed
 from programmes import access, selectors, services
 from programmes.eligibility import age_on, seen_by
-from programmes.models import CLOSED, OPEN, EnrolmentStatus
+from programmes.models import CLOSED, OPEN, Attendance, EnrolmentStatus
 from web.forms import MilestoneForm, SessionForm, _radio
-from web.intake_forms import code_label, details_from, error_field, intake_form_class
+from web.intake_forms import (
+    code_label,
+    details_from,
+    details_shown,
+    error_field,
+    intake_form_class,
+)
 from web.pages import form_error, page
 
 BOARD_COLUMNS = [s for s in EnrolmentStatus if s in OPEN]
@@ -165,8 +171,28 @@ def _pairs(items) -> list[tuple[str, str]]:
     return [(i["code"], i["label"]) for i in items or []]
 
 
+class RecordSessionForm(SessionForm):
+    missed_reason = forms.CharField(
+        label="If they missed it, why?",
+        help_text="For example, unwell, no credit on their phone, moved away. Kept with the session.",
+        widget=forms.Textarea,
+        required=False,
+        max_length=2000,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("attendance") == Attendance.MISSED:
+            if not (data.get("missed_reason") or "").strip():
+                self.add_error("missed_reason", "Say why they missed the session")
+        else:
+            # Typed before choosing another answer: only a missed session keeps a reason.
+            data["missed_reason"] = ""
+        return data
+
+
 def _session_form(enrolment, data=None):
-    return SessionForm(data, kinds=_pairs(enrolment.programme.session_kinds))
+    return RecordSessionForm(data, kinds=_pairs(enrolment.programme.session_kinds))
 
 
 def _milestone_form(enrolment, data=None):
@@ -219,10 +245,7 @@ def _enrolment_page(request, actor, enrolment, *, form=None, session_form=None,
     for item in milestones:
         item.label = milestone_labels.get(item.code, code_label(item.code))
     reached = {m.code for m in milestones}
-    details = [
-        (k.replace("_", " ").capitalize(), code_label(v) if isinstance(v, str) else v)
-        for k, v in (enrolment.details or {}).items()
-    ]
+    details = details_shown(programme.intake_schema, enrolment.details)
     return render(
         request,
         "web/programmes/enrolment.html",
@@ -323,6 +346,7 @@ def session_add(request, actor, enrolment_id):
             services.session_create(
                 actor=actor, enrolment=enrolment, kind=data["kind"],
                 occurred_at=form.occurred_at(), attendance=data["attendance"], notes=data["notes"],
+                missed_reason=data["missed_reason"],
             )  # fmt: skip
         except DomainError as exc:
             form_error(form, exc, {"occurred_at": "occurred_on"})

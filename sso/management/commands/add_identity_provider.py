@@ -1,3 +1,6 @@
+from django.conf import settings
+from django.urls import reverse
+
 from core.management.base import ServiceCommand
 from partners.models import Role
 from partners.services import partner_get_by_slug
@@ -23,6 +26,22 @@ class Command(ServiceCommand):
         parser.add_argument("--default-role", default=Role.PRACTITIONER)
         parser.add_argument("--mfa-amr", default="", help="amr values meaning MFA, e.g. mfa,otp")
         parser.add_argument("--mfa-acr", default="", help="the acr value meaning MFA")
+        parser.add_argument(
+            "--back-channel-logout",
+            action="store_true",
+            help="the provider sends back-channel logout tokens (leavers signed out at once)",
+        )
+        parser.add_argument(
+            "--refresh-minutes",
+            type=int,
+            default=15,
+            help="refresh signed-in people's tokens this often; a refusal signs them out (0: off)",
+        )
+        parser.add_argument(
+            "--offline-access",
+            action="store_true",
+            help="ask for the offline_access scope (Entra ID issues refresh tokens only then)",
+        )
 
     def run(self, *args, **options):
         provider = provider_create(
@@ -36,6 +55,14 @@ class Command(ServiceCommand):
             default_role=options["default_role"],
             mfa_amr=_list(options["mfa_amr"]),
             mfa_acr=options["mfa_acr"],
+            backchannel_logout=options["back_channel_logout"],
+            refresh_minutes=options["refresh_minutes"],
+            offline_access=options["offline_access"],
         )
         domains = ", ".join(provider.domains.values_list("domain", flat=True))
         self.stdout.write(f"Added the identity provider of {provider.partner.slug} for {domains}.")
+        if provider.backchannel_logout:
+            path = reverse("sso:back-channel-logout", args=[provider.partner.slug])
+            self.stdout.write(
+                f"Back-channel logout URI to register there: {settings.SITE_URL}{path}"
+            )
