@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from cases import access
+from cases import access, search
 from cases.models import Case
 from partners.actor import Actor
 
@@ -17,25 +17,11 @@ def visible_cases(actor: Actor) -> QuerySet[Case]:
 
 def case_search(actor: Actor, q: str) -> QuerySet[Case]:
     """By reference, any part of the subject's names, or an identifier value (exact)."""
-    q = q.strip()
-    terms = Q()
-    for word in q.split()[:4]:
-        terms &= (
-            Q(subject__given_name__icontains=word)
-            | Q(subject__family_name__icontains=word)
-            | Q(subject__preferred_name__icontains=word)
-        )
-    compact = q.replace(" ", "").replace("-", "")
-    by_identifier = Q(subject__identifiers__value__iexact=q.replace(" ", "")) | Q(
-        subject__identifiers__value__iexact=compact
-    )
-    matching = (
+    return (
         visible_cases(actor)
-        .filter(Q(reference__iexact=q) | terms | by_identifier)
-        .values("pk")
-        .distinct()
+        .filter(pk__in=search.cases_matching(q, identifiers=True))
+        .order_by("-updated_at")
     )
-    return visible_cases(actor).filter(pk__in=matching).order_by("-updated_at")
 
 
 def case_id_for_reference(actor: Actor, value: str):

@@ -44,6 +44,7 @@ from cases.models import (
     RiskLevel,
     Share,
 )
+from cases.search import cases_matching, people_matching
 from core.api.concurrency import expected_version, if_match_version, with_etag
 from core.api.filters import UpdatedSinceFilterSet
 from core.api.pagination import CursorPagination
@@ -68,17 +69,7 @@ class PersonFilter(UpdatedSinceFilterSet):
         fields: list[str] = []
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        terms = Q()
-        for word in value.split()[:4]:
-            terms &= (
-                Q(given_name__icontains=word)
-                | Q(family_name__icontains=word)
-                | Q(preferred_name__icontains=word)
-            )
-        return queryset.filter(
-            terms | Q(identifiers__value__iexact=value.replace(" ", ""))
-        ).distinct()
+        return queryset.filter(pk__in=people_matching(value))
 
 
 class PeopleView(VisibleListMixin, generics.ListCreateAPIView):
@@ -203,15 +194,7 @@ class CaseFilter(UpdatedSinceFilterSet):
         fields: list[str] = []
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        terms = Q()
-        for word in value.split()[:4]:
-            terms &= (
-                Q(subject__given_name__icontains=word)
-                | Q(subject__family_name__icontains=word)
-                | Q(subject__preferred_name__icontains=word)
-            )
-        return queryset.filter(Q(reference__iexact=value) | terms)
+        return queryset.filter(pk__in=cases_matching(value))
 
 
 class CasesView(VisibleListMixin, generics.ListCreateAPIView):
