@@ -2,11 +2,10 @@
 an identifier value. Only ever a filter on a queryset the caller's visibility rule has already
 built (cases.access), so a search never reaches further than a list would.
 
-The matches are worked out from the people's side: the names carry trigram indexes on PostgreSQL
-(cases migration 0007), so a search starts from the few people whose names match and looks their
-cases up by key, instead of testing every visible case's subject (3.5 s for a partner that sees
-1% of a million cases before; docs/performance.md). The words of a name are matched as substrings
-of any of the three names, all words in some name.
+The names carry trigram indexes on PostgreSQL (cases migration 0007), so a search for a rare name
+can start from the few people it matches and look their cases up by key, instead of testing every
+visible case's subject (3.5 s for a partner that sees 1% of a million cases before;
+docs/performance.md). Each word of the search must be part of one of the three names.
 """
 
 from __future__ import annotations
@@ -18,7 +17,8 @@ from cases.models import Case, Person, PersonIdentifier
 MAX_WORDS = 4
 
 
-def _name_terms(text: str) -> Q:
+def people_named(text: str) -> QuerySet[Person]:
+    """Everyone whose names contain every word (case-insensitively)."""
     terms = Q()
     for word in text.split()[:MAX_WORDS]:
         terms &= (
@@ -26,7 +26,7 @@ def _name_terms(text: str) -> Q:
             | Q(family_name__icontains=word)
             | Q(preferred_name__icontains=word)
         )
-    return terms
+    return Person.objects.filter(terms)
 
 
 def _by_identifier(text: str) -> QuerySet:
@@ -42,16 +42,23 @@ def _by_identifier(text: str) -> QuerySet:
 def people_matching(text: str) -> QuerySet:
     """The ids of people whose names match every word, or who hold an identifier of that value."""
     text = text.strip()
-    by_name = Person.objects.filter(_name_terms(text)).values("pk")
+    by_name = people_named(text).values("pk")
     return by_name.union(_by_identifier(text))
 
 
-def cases_matching(text: str, *, identifiers: bool = False) -> QuerySet:
-    """The ids of cases with this reference, or whose subject's names match every word (and, with
-    `identifiers`, whose subject holds an identifier of that value)."""
+def cases_matching(text: str, *, identifiers: bool = False) -> Q:
+    """A filter on cases: the case with this reference, else those whose subject's names match
+    every word (and, with `identifiers`, whose subject holds an identifier of that value).
+
+    The name part is a plain `subject IN (people)`, so the database chooses which side to start
+    from: the few people matching a rare name, or the visible cases in page order when a name is
+    common (a walk that then meets a match every few rows)."""
     text = text.strip()
-    subjects = Person.objects.filter(_name_terms(text)).values("pk")
+    # References are issued in capitals (VRU-2026-000123): the unique index answers this.
+    reference = Case.objects.filter(reference=text.upper()).values_list("pk", flat=True).first()
+    if reference is not None:
+        return Q(pk=reference)
+    subjects = people_named(text).values("pk")
     if identifiers:
         subjects = subjects.union(_by_identifier(text))
-    by_reference = Case.objects.filter(reference__iexact=text).values("pk")
-    return by_reference.union(Case.objects.filter(subject__in=subjects).values("pk"))
+    return Q(subject__in=subjects)

@@ -19,7 +19,7 @@ def case_search(actor: Actor, q: str) -> QuerySet[Case]:
     """By reference, any part of the subject's names, or an identifier value (exact)."""
     return (
         visible_cases(actor)
-        .filter(pk__in=search.cases_matching(q, identifiers=True))
+        .filter(search.cases_matching(q, identifiers=True))
         .order_by("-updated_at")
     )
 

@@ -194,7 +194,7 @@ class CaseFilter(UpdatedSinceFilterSet):
         fields: list[str] = []
 
     def search(self, queryset, name, value):
-        return queryset.filter(pk__in=cases_matching(value))
+        return queryset.filter(cases_matching(value))
 
 
 class CasesView(VisibleListMixin, generics.ListCreateAPIView):

@@ -160,3 +160,18 @@ def plan_nodes_under(node: dict) -> list[dict]:
         under.append(node)
         stack.extend(node.get("Plans", []))
     return under
+
+
+@postgres_only
+def test_a_name_search_can_start_from_the_trigram_indexes_on_names(partnership):
+    """The matching people are found through the indexes (their expression is the one Django's
+    `icontains` writes); which side a whole search starts from is the planner's call by size."""
+    from cases.search import people_named
+
+    nodes = plan_nodes(people_named("ami smi"))
+    by_trigrams = {n.get("Index Name") for n in nodes if "trgm" in (n.get("Index Name") or "")}
+    assert by_trigrams == {
+        "cases_person_given_name_trgm",
+        "cases_person_family_name_trgm",
+        "cases_person_preferred_name_trgm",
+    }, [(n["Node Type"], n.get("Index Name")) for n in nodes]
