@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -81,3 +83,24 @@ class AccessLog(AppendOnlyModel):
     def __str__(self) -> str:
         who = self.user_id or self.client_id
         return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.object_type} {self.object_id}"
+
+
+class BreakGlassReview(AppendOnlyModel):
+    """An auditor's review of one use of break-glass access: who looked at it, for which partner,
+    when, and what they made of it. Kept here, not on the break-glass record (cases), so that
+    information governance's own work stays with the log it reviews. One review per use, never
+    changed afterwards; it goes with the break-glass record if the case is disposed of."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    break_glass = models.OneToOneField(
+        "cases.BreakGlassAccess", on_delete=models.CASCADE, related_name="review"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True, help_text="What the auditor found, if anything to say.")
+
+    class Meta:
+        ordering = ["-reviewed_at"]

@@ -63,6 +63,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 # Saying no to someone, or someone leaving, is always explained.
 REASON_REQUIRED = frozenset({S.INELIGIBLE, S.WITHDRAWN, S.DECLINED})
+# Ways out of the workflow, offered after the moves along it.
+LEAVING = (S.INELIGIBLE, S.DECLINED, S.WITHDRAWN)
 EXITS = frozenset({S.COMPLETED, S.WITHDRAWN})
 NOTIFY_REFERRER = frozenset(
     {S.OFFERED, S.ENROLLED, S.INELIGIBLE, S.DECLINED, S.COMPLETED, S.WITHDRAWN}
@@ -439,6 +441,34 @@ def _check_queue(programme: Programme, enrolment: Enrolment) -> None:
         )
 
 
+def moves_from(status: str) -> list[str]:
+    """The statuses an enrolment may move to, as the workflow runs: onward first (eligibility,
+    the waiting list, an offer, enrolment, ...), then back (an offer returned to the waiting list),
+    then the ways out."""
+    order = list(S)
+    here = order.index(status)
+    along = [s for s in order if s in TRANSITIONS[status] and s not in LEAVING]
+    onward = [s for s in along if order.index(s) > here]
+    back = [s for s in along if order.index(s) < here]
+    return [*onward, *back, *(s for s in LEAVING if s in TRANSITIONS[status])]
+
+
+def _check_skip_reason(programme: Programme, from_status: str, to: str, reason: str) -> bool:
+    """Offering a place (or enrolling) straight after the eligibility check, while people wait
+    for one, passes them by: that is explained. True when the move skips the waiting list."""
+    if from_status != S.ELIGIBILITY_CHECKED or to not in PLACE_HOLDING:
+        return False
+    if not selectors.waiting_list(programme).exists():
+        return False
+    if not reason:
+        raise ValidationFailed(
+            "People are waiting for a place. Say why this person is given one without joining "
+            "the waiting list.",
+            fields={"reason": ["required when skipping the waiting list"]},
+        )
+    return True
+
+
 def _check_outcome(programme: Programme, to: str, outcome: str) -> None:
     allowed = codes(programme.outcomes)
     if to not in EXITS:
@@ -480,7 +510,7 @@ def _move(
     """The move itself, on rows the caller has locked (programme first, then enrolment)."""
     from_status = locked.status
     if to not in TRANSITIONS[from_status]:
-        allowed = ", ".join(sorted(TRANSITIONS[from_status])) or "nothing (it is closed)"
+        allowed = ", ".join(moves_from(from_status)) or "nothing (it is closed)"
         raise Conflict(
             f"A {from_status} enrolment cannot move to {to}. From {from_status} it can move to: {allowed}.",
             code="illegal_transition",
@@ -522,6 +552,8 @@ def _move(
     if to in PLACE_HOLDING and from_status not in PLACE_HOLDING:
         _check_queue(programme, locked)
         _check_capacity(programme)
+    if _check_skip_reason(programme, from_status, to, reason):
+        detail["skipped_waiting_list"] = True
     if to == S.OFFERED:
         fields["offered_at"] = now
     elif to == S.ENROLLED:

@@ -45,10 +45,8 @@ from sso.security import security_event
 # to name the session to it (`id_token_hint`). Sessions are kept server-side.
 SESSION_PROVIDER = "sso_provider"
 SESSION_ID_TOKEN = "sso_id_token"
-# The email step of the sign-in page: at most this many addresses looked up per client address
-# per window (settings SSO_EMAIL_STEP_LIMIT and SSO_EMAIL_STEP_WINDOW_SECONDS override them).
-EMAIL_STEP_LIMIT = 30
-EMAIL_STEP_WINDOW_SECONDS = 300
+# The email step of the sign-in page is limited per client address: settings
+# SSO_EMAIL_STEP_LIMIT look-ups per SSO_EMAIL_STEP_WINDOW_SECONDS.
 
 # What the person is told, by reason; the security log has the reason itself.
 _NOT_SET_UP = (
@@ -96,7 +94,7 @@ def email_step_reset(address: str) -> None:
 
 
 def email_step_window() -> int:
-    return getattr(settings, "SSO_EMAIL_STEP_WINDOW_SECONDS", EMAIL_STEP_WINDOW_SECONDS)
+    return settings.SSO_EMAIL_STEP_WINDOW_SECONDS
 
 
 def email_step_limited(request) -> bool:
@@ -113,7 +111,7 @@ def email_step_limited(request) -> bool:
     except ValueError:  # expired between add and incr: this is the window's first
         cache.set(key, 1, window)
         count = 1
-    return count > getattr(settings, "SSO_EMAIL_STEP_LIMIT", EMAIL_STEP_LIMIT)
+    return count > settings.SSO_EMAIL_STEP_LIMIT
 
 
 def _email_step_paused(request, email: str):

@@ -216,6 +216,9 @@ AXES_VERBOSE = False
 # how long a call to a provider may take.
 SSO_METADATA_CACHE_SECONDS = env_int("SSO_METADATA_CACHE_SECONDS", 3600, minimum=60)
 SSO_HTTP_TIMEOUT_SECONDS = env_int("SSO_HTTP_TIMEOUT_SECONDS", 5, minimum=1)
+# The sign-in page's email step tells which provider a domain uses: limited per client address.
+SSO_EMAIL_STEP_LIMIT = env_int("SSO_EMAIL_STEP_LIMIT", 30, minimum=1)
+SSO_EMAIL_STEP_WINDOW_SECONDS = env_int("SSO_EMAIL_STEP_WINDOW_SECONDS", 300, minimum=1)
 
 # Two-factor: TOTP is required for every staff login in production, optional in development.
 OTP_REQUIRED = env_bool("OTP_REQUIRED", default=PRODUCTION)

@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from cases import access, search
 from cases.models import Case
 from partners.actor import Actor
+from partners.models import Role
 
 
 def visible_cases(actor: Actor) -> QuerySet[Case]:
@@ -143,6 +144,21 @@ ACCESS_ACTIONS = {
     "add_session": "Recorded a session",
     "record_milestone": "Recorded a milestone",
     "view_report": "Viewed partnership figures",
+    "add_milestone": "Recorded a milestone",
+    "review_break_glass": "Reviewed a use of emergency access",
+    "place_legal_hold": "Placed a legal hold",
+    "lift_legal_hold": "Lifted a legal hold",
+    "view_legal_hold": "Viewed the legal hold",
+    "list_retention_due": "Listed cases due for a retention review",
+    "retention_decision": "Decided on retention",
+    "extend_retention": "Kept a closed case longer",
+    "dispose": "Disposed of a closed case",
+    "restrict_processing": "Restricted processing",
+    "lift_restriction": "Lifted a restriction of processing",
+    "request_subject_access": "Asked for a subject access pack",
+    "view_subject_access": "Viewed a subject access request",
+    "answer_subject_access": "Built a subject access pack",
+    "download_subject_access": "Downloaded a subject access pack",
 }
 ACCESS_RECORDS = {
     "case": "Case",
@@ -157,6 +173,10 @@ ACCESS_RECORDS = {
     "access_log": "Access log",
     "change_feed": "Change feed",
     "report": "Partnership figures",
+    "enrolment_session": "Programme session",
+    "milestone": "Programme milestone",
+    "programme": "Programme",
+    "subject_access": "Subject access request",
 }
 
 
@@ -178,6 +198,7 @@ def access_log_for_display(rows) -> list:
         ).values_list("pk", "reference")
     }
     for r in rows:
+        r.role_label = Role(r.role).label if r.role in Role.values else r.role
         r.action_label = _readable(r.action, ACCESS_ACTIONS)
         r.record_label = _readable(r.object_type, ACCESS_RECORDS)
         case_id = r.case_id or (r.object_id if r.object_type == "case" else None)

@@ -139,6 +139,11 @@ urlpatterns = [
     # Information governance
     path("audit/access-log/", audit.access_log, name="access-log"),
     path("audit/break-glass/", audit.break_glass, name="break-glass"),
+    path(
+        "audit/break-glass/<uuid:event_id>/reviewed/",
+        audit.break_glass_reviewed,
+        name="break-glass-reviewed",
+    ),
     # Partnership figures
     path("reports/", reports.partnership, name="reports"),
     path("reports/partnership.csv", reports.partnership_csv, name="reports-csv"),

@@ -159,7 +159,8 @@ class TestWaitingList:
     def test_but_a_more_urgent_one_goes_first(self, divert, queue, move):
         a, b = queue([3, 1])
         move(a, "waitlisted")
-        assert move(b, "enrolled").status == "enrolled"
+        # Passing the waiting list is explained (tests/programmes/test_workflow_order.py).
+        assert move(b, "enrolled", reason="More urgent than anyone waiting").status == "enrolled"
 
     def test_raising_priority_needs_a_reason_and_reorders_the_list(
         self, api, coordinator, divert, queue, move

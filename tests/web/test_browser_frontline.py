@@ -166,3 +166,128 @@ def test_report_tables_scroll_inside_their_own_region_at_1280(browser, live_serv
             assert region.evaluate("r => r.scrollLeft") > 0
             coordinator.axe(f"reports, {months} months, 1280 wide")
     coordinator.close()
+
+
+def _police_case(people, given_name: str, years: int):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cases import services as case_services
+    from tests.web.conftest import ui_actor
+
+    actor = ui_actor(people["officer"])
+    today = timezone.localdate()
+    person = case_services.person_create(
+        actor=actor,
+        data={
+            "given_name": given_name,
+            "family_name": "Brooks",
+            "date_of_birth": today.replace(year=today.year - years) - timedelta(days=40),
+        },
+    )
+    return case_services.case_create(actor=actor, subject=person, data={"summary": "Custody"})
+
+
+def test_the_auditor_reviews_a_break_glass_use(browser, live_server, journey_data):
+    from audit.models import BreakGlassReview
+    from casework.services import break_glass_open
+    from tests.web.conftest import ui_actor
+
+    case = _police_case(journey_data, "Casey", 15)
+    break_glass_open(
+        actor=ui_actor(journey_data["outsider"]), case_id=case.pk, reason="Missing overnight"
+    )
+    auditor = Session(browser, live_server.url, journey_data["auditor"])
+    page = auditor.page
+    auditor.go("/audit/break-glass/?show=to-review")
+    expect(page.locator("main")).to_contain_text("Missing overnight")
+    expect(page.locator("main")).to_contain_text(case.reference)
+    auditor.axe("break-glass uses to review")
+    page.fill("textarea[name=note]", "Matched a missing-person report that night")
+    page.click("button:has-text('Mark as reviewed')")
+    expect(page.locator("body")).to_contain_text("marked as reviewed")
+    expect(page.locator("main")).to_contain_text("Reviewed")
+    expect(page.locator("main")).to_contain_text("Chris Doyle")
+    review = BreakGlassReview.objects.get()
+    assert review.reviewed_by == journey_data["auditor"]
+    auditor.go(f"/audit/access-log/?case={case.reference}")
+    expect(page.locator("main")).to_contain_text("Reviewed a use of emergency access")
+    expect(page.locator("main")).to_contain_text("Opened with emergency access")
+    auditor.axe("access log with a review")
+    auditor.close()
+
+
+def test_the_coordinator_works_an_enrolment(browser, live_server, journey_data):
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from programmes import services
+    from programmes.models import Enrolment, EnrolmentSession, Programme
+    from tests.web.conftest import ui_actor
+
+    divert = Programme.objects.get(slug="divert")
+    officer, coordinator = ui_actor(journey_data["officer"]), ui_actor(journey_data["coordinator"])
+    approached = datetime(2026, 11, 29, 21, 40, tzinfo=UTC)
+    enrolments = {}
+    for name, priority in (("Jordan", 4), ("Tyler", 1)):
+        case = _police_case(journey_data, name, 20)
+        enrolment = services.enrolment_create(
+            actor=officer, programme=divert, person=case.subject, case=case, priority=priority,
+            details={"cohort": "custody", "custody_suite": "Northshire Central",
+                     "approached_at": approached.isoformat(), "coach": "Jay Campbell"},
+        )  # fmt: skip
+        enrolments[name] = services.enrolment_transition(
+            actor=coordinator, enrolment=enrolment, to="eligibility_checked"
+        )
+    services.enrolment_transition(
+        actor=coordinator, enrolment=enrolments["Jordan"], to="waitlisted"
+    )
+    tyler = enrolments["Tyler"]
+    session = Session(browser, live_server.url, journey_data["coordinator"])
+    page = session.page
+    session.go(f"/enrolments/{tyler.pk}/")
+    details = page.locator(".govuk-summary-list").inner_text()
+    local = timezone.localtime(approached)
+    assert f"{local:%-d %B %Y, %H:%M}" in details
+    assert "Northshire Central" in details and "Jay Campbell" in details
+    assert "2026-11-29" not in details
+    # The moves, in the order the workflow runs.
+    labels = page.locator("input[name=to] + label").all_inner_texts()
+    assert [label.strip() for label in labels] == [
+        "On the waiting list", "Offered a place", "Enrolled", "Ineligible", "Declined",
+        "Withdrawn",
+    ]  # fmt: skip
+    session.axe("enrolment")
+    # Offering a place past the person waiting needs a reason.
+    page.check("label:has-text('Offered a place')")
+    page.click("button:has-text('Save')")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("People are waiting for a place")
+    session.axe("enrolment with an error")
+    page.check("label:has-text('Offered a place')")
+    page.fill("#id_reason", "Court date next week: cannot wait")
+    page.click("button:has-text('Save')")
+    expect(page.locator("body")).to_contain_text("is now: offered a place")
+    assert Enrolment.objects.get(pk=tyler.pk).status == "offered"
+    # Enrolled, then a missed session: the page asks why.
+    session.go(f"/enrolments/{tyler.pk}/")
+    page.check("label:has-text('Enrolled')")
+    page.click("button:has-text('Save')")
+    session.go(f"/enrolments/{tyler.pk}/")
+    page.click("text=Record a session")
+    page.select_option("#id_session-kind", "coaching")
+    today = timezone.localdate()
+    page.fill("#id_session-occurred_on_day", str(today.day))
+    page.fill("#id_session-occurred_on_month", str(today.month))
+    page.fill("#id_session-occurred_on_year", str(today.year))
+    page.check("label:has-text('Missed')")
+    page.click("button:has-text('Record session')")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Say why they missed the session")
+    page.fill("#id_session-missed_reason", "No credit on their phone")
+    page.click("button:has-text('Record session')")
+    expect(page.locator("body")).to_contain_text("The session has been recorded")
+    expect(page.locator("#sessions + table")).to_contain_text("No credit on their phone")
+    assert EnrolmentSession.objects.get().missed_reason == "No credit on their phone"
+    session.axe("enrolment with a missed session")
+    session.close()

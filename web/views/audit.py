@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django import forms
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from audit.services import Access, access_record
+from audit.models import BreakGlassReview
+from audit.services import Access, access_record, break_glass_review
 from cases import access
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
 from partners.models import User
 from web.forms import AccessLogSearchForm
 from web.pages import page
@@ -92,10 +96,30 @@ def access_log(request, actor):
     )
 
 
+class BreakGlassReviewForm(forms.Form):
+    note = forms.CharField(
+        label="What did you find? (optional)",
+        help_text="For example, the reason matched the emergency; or what you raised with whom.",
+        widget=forms.Textarea,
+        required=False,
+        max_length=2000,
+    )
+
+
 @page(access.reviews_access)
 def break_glass(request, actor):
     events = access.break_glass_visible_to(actor).select_related("case", "user", "partner")
+    if request.GET.get("show") == "to-review":
+        events = events.filter(review__isnull=True)
     page_obj = Paginator(events, 50).get_page(request.GET.get("page"))
+    reviews = {
+        r.break_glass_id: r
+        for r in BreakGlassReview.objects.filter(
+            break_glass__in=list(page_obj.object_list)
+        ).select_related("reviewed_by", "partner")
+    }
+    for e in page_obj.object_list:
+        e.reviewed = reviews.get(e.pk)
     if page_obj.object_list:
         access_record(
             actor=actor,
@@ -103,5 +127,28 @@ def break_glass(request, actor):
             accesses=[Access("break_glass", e.pk, case_id=e.case_id) for e in page_obj.object_list],
         )
     return render(
-        request, "web/audit_break_glass.html", {"page_obj": page_obj, "now": timezone.now()}
+        request,
+        "web/audit_break_glass.html",
+        {
+            "page_obj": page_obj,
+            "now": timezone.now(),
+            "to_review": request.GET.get("show") == "to-review",
+            "query": "show=to-review" if request.GET.get("show") == "to-review" else "",
+            "form": BreakGlassReviewForm(),
+        },
     )
+
+
+@require_POST
+@page(access.reviews_access)
+def break_glass_reviewed(request, actor, event_id):
+    """Mark one use of break-glass access as reviewed (audit.access decides who may)."""
+    form = BreakGlassReviewForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        break_glass_review(actor=actor, event_id=event_id, note=note)
+    except Conflict as exc:
+        messages.success(request, exc.message)
+    else:
+        messages.success(request, "The break-glass use is marked as reviewed.")
+    return redirect("web:break-glass")

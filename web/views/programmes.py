@@ -134,8 +134,9 @@ class TransitionForm(forms.Form):
     to = _radio([], "What happens next?", error_messages={"required": "Select what happens next"})
     reason = forms.CharField(
         label="Reason",
-        help_text="Needed when someone is found ineligible, withdraws or declines. Kept with the "
-        "decision and shown to the referrer.",
+        help_text="Needed when someone is found ineligible, withdraws or declines, or is offered "
+        "a place while others are on the waiting list. Kept with the decision and shown to the "
+        "referrer.",
         widget=forms.Textarea,
         required=False,
         max_length=2000,
@@ -161,7 +162,7 @@ class TransitionForm(forms.Form):
 
 
 def _moves(enrolment) -> list[str]:
-    moves = sorted(services.TRANSITIONS[enrolment.status])
+    moves = services.moves_from(enrolment.status)
     if not getattr(enrolment, "coordinated", False):
         moves = [m for m in moves if m in access.CASE_WORKER_MOVES]
     return moves
