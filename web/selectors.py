@@ -159,6 +159,7 @@ ACCESS_ACTIONS = {
     "view_subject_access": "Viewed a subject access request",
     "answer_subject_access": "Built a subject access pack",
     "download_subject_access": "Downloaded a subject access pack",
+    "upload": "Uploaded referrals",
 }
 ACCESS_RECORDS = {
     "case": "Case",
@@ -177,6 +178,7 @@ ACCESS_RECORDS = {
     "milestone": "Programme milestone",
     "programme": "Programme",
     "subject_access": "Subject access request",
+    "referral_upload": "Referral upload",
 }
 
 
