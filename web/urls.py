@@ -10,6 +10,7 @@ from web.views import (
     manager,
     people,
     programmes,
+    referral_upload,
     referrals,
     reports,
     retention,
@@ -67,6 +68,17 @@ urlpatterns = [
         "people/<uuid:person_id>/new-referral/",
         referrals.referral_for_person,
         name="person-new-case",
+    ),
+    path("referrals/upload/", referral_upload.referral_upload, name="referral-upload"),
+    path(
+        "referrals/uploads/<uuid:upload_id>/",
+        referral_upload.referral_upload_job,
+        name="referral-upload-job",
+    ),
+    path(
+        "referrals/uploads/<uuid:upload_id>/progress/",
+        referral_upload.referral_upload_progress,
+        name="referral-upload-progress",
     ),
     # Programmes
     path("cases/<uuid:case_id>/programmes/", programmes.case_programmes, name="case-programmes"),
