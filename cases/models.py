@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -154,6 +156,16 @@ class DataCategory(models.TextChoices):
     CRIMINAL_OFFENCE = "criminal_offence", "Criminal offence data (UK GDPR Art. 10)"
 
 
+class AgreementStatus(models.TextChoices):
+    """Where an agreement stands. `under_review` is still in force (its parties are reviewing it);
+    only `ended`, an end date passed or a review overdue beyond the grace period stop new shares
+    (cases/agreements.py)."""
+
+    ACTIVE = "active", "Active"
+    UNDER_REVIEW = "under_review", "Under review"
+    ENDED = "ended", "Ended"
+
+
 class DataSharingAgreement(models.Model):
     """What the ICO's data sharing code expects: every share relies on one."""
 
@@ -176,7 +188,16 @@ class DataSharingAgreement(models.Model):
     starts_on = models.DateField(default=timezone.localdate)
     review_date = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
-    active = models.BooleanField(default=True)
+    status = models.CharField(
+        max_length=20, choices=AgreementStatus.choices, default=AgreementStatus.ACTIVE
+    )
+    document_url = models.URLField(
+        "document link",
+        max_length=500,
+        blank=True,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="Where the signed agreement is kept (an http or https link).",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -185,6 +206,16 @@ class DataSharingAgreement(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # An ended agreement's last day in force is in the past (`ends_on` is inclusive): the
+        # follow-ups about its live shares are keyed on the day after.
+        yesterday = timezone.localdate() - timedelta(days=1)
+        if self.status == AgreementStatus.ENDED and (
+            self.ends_on is None or self.ends_on > yesterday
+        ):
+            self.ends_on = yesterday
+        super().save(*args, **kwargs)
 
 
 class CaseStatus(models.TextChoices):

@@ -8,11 +8,11 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from audit.services import Access, access_record
-from cases import access, retention
+from cases import access, agreements, retention
 from cases.identifiers import InvalidIdentifier, Scheme, normalise
 from cases.models import (
     Case,
@@ -453,11 +453,12 @@ def case_transition(
 def agreement_covering(
     lead: Partner, partner: Partner, on: date | None = None
 ) -> DataSharingAgreement | None:
+    """The agreement in force naming both partners that a share relies on (cases/agreements.py:
+    not ended, not past its end date, its review not overdue beyond the grace period)."""
     on = on or timezone.localdate()
     return (
-        DataSharingAgreement.objects.filter(active=True, starts_on__lte=on, parties=lead)
+        DataSharingAgreement.objects.filter(agreements.in_force_q(on), parties=lead)
         .filter(parties=partner)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
         .order_by("-starts_on")
         .first()
     )
@@ -496,6 +497,14 @@ def case_share(
         )
     ensure_case_processing_allowed(case)
     agreement = agreement_covering(case.lead_partner, partner)
+    lapsed = agreements.lapsed_covering(case.lead_partner, partner) if agreement is None else None
+    if lapsed is not None:
+        raise Conflict(
+            f"The data sharing agreement “{lapsed.name}” between {case.lead_partner.name} and "
+            f"{partner.name} {agreements.why_lapsed(lapsed)}, so no new share can rely on it. Ask "
+            "your information governance lead to review or renew it before sharing.",
+            code="agreement_lapsed",
+        )
     if agreement is None:
         raise Conflict(
             f"There is no active data sharing agreement between {case.lead_partner.name} ({case.lead_partner.slug}) "

@@ -469,6 +469,10 @@ TEST_FAULTS = TESTING and not PRODUCTION and env_bool("TEST_FAULTS", False)
 CHANGE_FEED_RETENTION_DAYS = env_int("CHANGE_FEED_RETENTION_DAYS", 90, minimum=1)
 # Months a closed case is kept when no data sharing agreement it was shared under says longer.
 RETENTION_DEFAULT_MONTHS = env_int("RETENTION_DEFAULT_MONTHS", 72, minimum=1)
+# Days a data sharing agreement's review may be overdue before no new share can rely on it.
+AGREEMENT_REVIEW_GRACE_DAYS = env_int("AGREEMENT_REVIEW_GRACE_DAYS", 60, minimum=0)
+# Months the access log keeps a row (audit/retention.py prunes older ones; at least a year).
+ACCESS_LOG_RETENTION_MONTHS = env_int("ACCESS_LOG_RETENTION_MONTHS", 84, minimum=12)
 # Subject access packs (governance/): a private directory, never served as static or media files.
 SUBJECT_ACCESS_DIR = Path(
     env_str("SUBJECT_ACCESS_DIR", str(VAR_DIR / "private" / "subject-access"))

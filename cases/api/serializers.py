@@ -155,13 +155,24 @@ class ShareCreateSerializer(serializers.Serializer):
 
 class AgreementSerializer(serializers.ModelSerializer):
     parties = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    active = serializers.SerializerMethodField(
+        help_text="Whether new shares may rely on the agreement today: its status is not "
+        "`ended`, its end date has not passed and its review is not overdue by more than "
+        "AGREEMENT_REVIEW_GRACE_DAYS."
+    )
 
     class Meta:
         model = DataSharingAgreement
         fields = [
             "id", "name", "parties", "purposes", "data_categories", "lawful_basis", "condition",
-            "retention_months", "starts_on", "review_date", "ends_on", "active", "updated_at",
+            "retention_months", "starts_on", "review_date", "ends_on", "status", "document_url",
+            "active", "updated_at",
         ]  # fmt: skip
+
+    def get_active(self, agreement) -> bool:
+        from cases.agreements import in_force
+
+        return in_force(agreement)
 
 
 class AccessLogSerializer(serializers.ModelSerializer):

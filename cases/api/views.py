@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.models import AccessLog
-from cases import access, retention, services
+from cases import access, agreements, retention, services
 from cases.api.serializers import (
     AccessLogSerializer,
     AgreementSerializer,
@@ -332,9 +333,17 @@ class CaseAccessLogView(VisibleListMixin, generics.ListAPIView):
 
 
 class AgreementFilter(UpdatedSinceFilterSet):
+    active = django_filters.BooleanFilter(
+        method="filter_active", help_text="Only agreements new shares may rely on today (or not)."
+    )
+
     class Meta:
         model = DataSharingAgreement
-        fields = ["active", "lawful_basis"]
+        fields = ["status", "lawful_basis"]
+
+    def filter_active(self, queryset, name, value):
+        in_force = agreements.in_force_q(timezone.localdate())
+        return queryset.filter(in_force) if value else queryset.exclude(in_force)
 
 
 class AgreementsView(VisibleListMixin, generics.ListAPIView):
