@@ -718,6 +718,26 @@ def case_for_governance(actor: Actor, case_id: UUID | str, right, *, action: str
     return case
 
 
+# The record of processing activities (UK GDPR Art. 30; reports/processing.py): the partnership's
+# agreements and how many shares rely on each. No case content, but it is the partnership's
+# information governance's to keep, so it is for the partnership's auditors only.
+
+
+def can_read_processing_record(actor: Actor) -> bool:
+    """The partnership's auditors (auditors of the VRU: information governance for the whole
+    partnership) read the record of processing; nobody else, partner systems included."""
+    return actor.user is not None and is_partnership_auditor(actor)
+
+
+def check_processing_record(actor: Actor, *, action: str) -> None:
+    if not can_read_processing_record(actor):
+        refuse(
+            actor, action=action, object_type="report", object_id="processing_record",
+            reason="not a partnership auditor",
+            message="Only the partnership's auditors can read the record of processing.",
+        )  # fmt: skip
+
+
 def case_audience(case: Case, now: datetime | None = None) -> set[tuple[UUID, UUID | None]]:
     """Who can see the case now, by the one rule, as (partner id, user id or None): a partner
     (its staff and systems) that leads it or holds a live share, unless it is restricted; and the

@@ -6,6 +6,7 @@ from web.views import (
     casework,
     followups,
     governance,
+    governance_reports,
     home,
     manager,
     people,
@@ -159,4 +160,15 @@ urlpatterns = [
     # Partnership figures
     path("reports/", reports.partnership, name="reports"),
     path("reports/partnership.csv", reports.partnership_csv, name="reports-csv"),
+    # Record of processing (UK GDPR Art. 30), for the partnership's auditors
+    path(
+        "governance/processing/",
+        governance_reports.processing_record,
+        name="processing-record",
+    ),
+    path(
+        "governance/processing.csv",
+        governance_reports.processing_record_csv,
+        name="processing-record-csv",
+    ),
 ]

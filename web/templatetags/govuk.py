@@ -168,11 +168,14 @@ def _nav_for(me) -> list[tuple[str, str, str]]:
     from programmes import access as programme_access
 
     if access.reviews_access(me):
-        return [
+        items = [
             ("/audit/access-log/", "Access log", "/audit/access-log/"),
             ("/audit/break-glass/", "Break-glass", "/audit/break-glass/"),
             ("/reports/", "Reports", "/reports/"),
         ]
+        if access.can_read_processing_record(me):
+            items.append(("/governance/processing/", "Record of processing", "/governance/"))
+        return items
     if not access.reads_case_content(me):
         return [("/admin/", "Administration", "/admin/")]
     items = [
