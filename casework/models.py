@@ -279,6 +279,24 @@ class Referral(Versioned):
     received_at = models.DateTimeField(default=timezone.now)
     screening_due_at = models.DateTimeField()
     screened_at = models.DateTimeField(null=True, blank=True)
+    # Police Protection Notice (PPN) details: optional, so other partners' referrals leave them
+    # blank. Personal data, seen exactly as the referral is (casework.access.referrals_visible_to).
+    incident_date = models.DateField(null=True, blank=True)
+    incident_time = models.TimeField(null=True, blank=True)
+    incident_place = models.CharField(max_length=200, blank=True)
+    occurrence_number = models.CharField(
+        max_length=50, blank=True, help_text="The police occurrence or incident log number."
+    )
+    present = models.TextField(blank=True, help_text="Who was present at the incident.")
+    # What the officer saw, kept apart from what the person said (`voice`).
+    officer_observations = models.TextField(blank=True)
+    voice = models.TextField(blank=True, help_text="The person's own words, asked at referral.")
+    household_children = models.ManyToManyField(
+        "cases.Person",
+        blank=True,
+        related_name="+",
+        help_text="The children in the household the referral named (found or recorded people).",
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]

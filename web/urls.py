@@ -28,6 +28,7 @@ urlpatterns = [
     path("cases/emergency-access/", cases.case_emergency_access, name="emergency-access"),
     path("cases/<uuid:case_id>/", cases.case_detail, name="case"),
     path("cases/<uuid:case_id>/voice/", cases.case_voice, name="case-voice"),
+    path("cases/<uuid:case_id>/summary/", cases.case_summary, name="case-summary"),
     path("cases/<uuid:case_id>/status/", cases.case_status, name="case-status"),
     path("cases/<uuid:case_id>/share/", cases.case_share, name="case-share"),
     path(
