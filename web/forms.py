@@ -42,7 +42,9 @@ class GovukDateField(forms.MultiValueField):
         self.past_only, self.future_only = past_only, future_only
         # How errors name the field when its label does not read well in a sentence.
         self.error_label = error_label
-        fields = (forms.CharField(), forms.CharField(), forms.CharField())
+        # Optional parts: compress() names the missing part ("must include a month"), where
+        # Django would say only "Enter a complete value."
+        fields = tuple(forms.CharField(required=False) for _ in range(3))
         kwargs.setdefault("require_all_fields", False)
         super().__init__(fields, **kwargs)
 
@@ -89,7 +91,9 @@ class GovukTimeField(forms.MultiValueField):
     def __init__(self, *, error_label: str = "", **kwargs):
         self.error_label = error_label
         kwargs.setdefault("require_all_fields", False)
-        super().__init__((forms.CharField(), forms.CharField()), **kwargs)
+        super().__init__(
+            (forms.CharField(required=False), forms.CharField(required=False)), **kwargs
+        )
 
     def compress(self, data_list):
         if not data_list or not any(data_list):
@@ -97,7 +101,9 @@ class GovukTimeField(forms.MultiValueField):
         label = self.error_label or self.label or "The time"
         if not all(data_list):
             missing = [n for n, v in zip(("hour", "minute"), data_list, strict=True) if not v]
-            raise forms.ValidationError(f"{label} must include an {' and '.join(missing)}")
+            raise forms.ValidationError(
+                f"{label} must include {' and '.join(f'a {m}' if m == 'minute' else 'an hour' for m in missing)}"
+            )
         try:
             hour, minute = (int(str(v).strip()) for v in data_list)
             return dt.time(hour, minute)
