@@ -195,8 +195,19 @@ def evaluate(
         "eligible": eligible,
         "summary": summary,
         "evaluated_on": day.isoformat(),
+        # When the rules were run (evaluated_on is the day age is judged on: the referral).
+        "checked_at": timezone.now().isoformat(),
         "rules": [r.as_dict() for r in results],
     }
+
+
+def checked_at(eligibility: dict) -> datetime | None:
+    """When the result was worked out; None for one stored before this was kept."""
+    value = (eligibility or {}).get("checked_at")
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _adversity_config(enrolment, stored: dict) -> dict | None:

@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from core.errors import NotFound
 from partners.actor import Actor
 from partners.models import User
 from programmes import access
-from programmes.models import OPEN, PLACE_HOLDING, Enrolment, EnrolmentStatus, Programme
+from programmes.models import (
+    OPEN,
+    PLACE_HOLDING,
+    Enrolment,
+    EnrolmentSession,
+    EnrolmentStatus,
+    Programme,
+)
 
 # The fair order of a waiting list (and of the intake queue): priority, then referral time.
 QUEUE_ORDER = ("priority", "referred_at", "id")
@@ -59,3 +78,56 @@ def waiting_list(programme: Programme) -> QuerySet[Enrolment]:
 
 def places_taken(programme: Programme) -> int:
     return Enrolment.objects.filter(programme=programme, status__in=PLACE_HOLDING).count()
+
+
+# A coach's or mentor's caseload: the open enrolments they are key worker for.
+
+OPEN_FOLLOWUP_STATUSES = ("pending", "notified", "escalated")
+
+
+def with_caseload_facts(queryset: QuerySet[Enrolment], now=None) -> QuerySet[Enrolment]:
+    """Each enrolment with `last_session_at`, `next_check_in_at` (the next open follow-up of its
+    schedule not yet due) and `overdue_check_ins` (open ones past due), in the same query.
+    Follow-up titles hold no personal data; the count is of the enrolment's own follow-ups."""
+    from followups.models import FollowUp
+
+    now = now or timezone.now()
+    followups = FollowUp.objects.filter(
+        subject_resource="enrolment",
+        subject_id=OuterRef("pk"),
+        status__in=OPEN_FOLLOWUP_STATUSES,
+    ).order_by()
+    return queryset.annotate(
+        last_session_at=Subquery(
+            EnrolmentSession.objects.filter(enrolment=OuterRef("pk"))
+            .order_by()
+            .values("enrolment")
+            .annotate(last=Max("occurred_at"))
+            .values("last")[:1]
+        ),
+        next_check_in_at=Subquery(
+            followups.filter(due_at__gte=now)
+            .values("subject_id")
+            .annotate(first=Min("due_at"))
+            .values("first")[:1]
+        ),
+        overdue_check_ins=Coalesce(
+            Subquery(
+                followups.filter(due_at__lt=now)
+                .values("subject_id")
+                .annotate(n=Count("pk"))
+                .values("n")[:1],
+                output_field=IntegerField(),
+            ),
+            0,
+        ),
+    )
+
+
+def caseload(*, actor: Actor) -> QuerySet[Enrolment]:
+    """The actor's own open enrolments as key worker, soonest check-in first: one query."""
+    if actor.user is None:
+        return Enrolment.objects.none()
+    return with_caseload_facts(
+        enrolment_list(actor=actor).filter(key_worker_id=actor.user.pk, status__in=OPEN)
+    ).order_by("-overdue_check_ins", "next_check_in_at", "referred_at", "id")

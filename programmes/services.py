@@ -410,6 +410,40 @@ def enrolment_update(
     return enrolment
 
 
+@guarded(
+    lambda actor, enrolment, **_: access.check_can_run_intake(
+        actor, enrolment, action="recheck_eligibility"
+    )
+)
+def enrolment_recheck_eligibility(*, actor: Actor, enrolment: Enrolment) -> Enrolment:
+    """Run the programme's rules again, now, on what the coordinator may see: the case may have
+    changed since the referral (a date of birth corrected, an adversity recorded). Age is still
+    judged at referral. Kept as the enrolment's eligibility, with when it was checked; the
+    enrolment's status does not move (that is the coordinator's decision)."""
+    locked = Enrolment.objects.select_for_update().select_related("programme", "person", "case")
+    locked = locked.get(pk=enrolment.pk)
+    if locked.status in CLOSED:
+        raise Conflict(f"A {locked.status} enrolment is not checked again.", code="closed")
+    result = evaluate(
+        locked.programme.eligibility,
+        actor=actor,
+        person=locked.person,
+        case=locked.case,
+        details=locked.details,
+        on=locked.referred_at,
+    )
+    Enrolment.objects.filter(pk=locked.pk).update(
+        eligibility=result, version=F("version") + 1, updated_at=timezone.now()
+    )
+    # The verdict stays with the enrolment (shown to each reader as they may see it), not here.
+    _log(actor, locked, "recheck_eligibility", access.justification(enrolment))
+    record_change(
+        "enrolment", locked.pk, "updated", case_id=locked.case_id, person_id=locked.person_id
+    )
+    locked.refresh_from_db()
+    return locked
+
+
 def _check_capacity(programme: Programme) -> None:
     """Called with the programme row locked: the count cannot change until we commit."""
     taken = selectors.places_taken(programme)

@@ -15,6 +15,7 @@ from web.views import (
     referrals,
     reports,
     retention,
+    safety,
 )
 
 app_name = "web"
@@ -42,6 +43,11 @@ urlpatterns = [
         "cases/<uuid:case_id>/people/<uuid:person_id>/edit/",
         people.person_edit,
         name="person-edit",
+    ),
+    path(
+        "cases/<uuid:case_id>/people/<uuid:person_id>/safety/",
+        safety.person_safety,
+        name="person-safety",
     ),
     path("cases/<uuid:case_id>/household/new/", people.household_add, name="household-add"),
     path(
@@ -93,6 +99,16 @@ urlpatterns = [
     path("programmes/<slug:slug>/intake/", programmes.intake_board, name="intake"),
     path("programmes/<slug:slug>/offer-next/", programmes.offer_next, name="offer-next"),
     path("enrolments/<uuid:enrolment_id>/", programmes.enrolment_detail, name="enrolment"),
+    path(
+        "enrolments/<uuid:enrolment_id>/eligibility/",
+        programmes.eligibility_recheck,
+        name="enrolment-recheck",
+    ),
+    path(
+        "enrolments/<uuid:enrolment_id>/key-worker/",
+        programmes.key_worker_set,
+        name="enrolment-key-worker",
+    ),
     path(
         "enrolments/<uuid:enrolment_id>/sessions/new/",
         programmes.session_add,

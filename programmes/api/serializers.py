@@ -89,7 +89,8 @@ class PersonSummarySerializer(serializers.Serializer):
 
 
 _ELIGIBILITY_HELP = (
-    'Rule by rule: {"eligible": true|false|null, "summary", "evaluated_on", "rules": [{"rule", '
+    'Rule by rule: {"eligible": true|false|null, "summary", "evaluated_on" (the day age is '
+    'judged on), "checked_at" (when the rules were last run), "rules": [{"rule", '
     '"outcome": "met"|"not_met"|"unknown", "explanation"}]}. Shown as you may see it: an '
     "adversity rule is explained from the adversity records you may see on the case (`unknown` "
     "when you cannot open the case), whoever evaluated it."
@@ -104,6 +105,14 @@ class EnrolmentListSerializer(serializers.ListSerializer):
             seen_by(self.context.get("actor"), items)
         )
         return super().to_representation(items)
+
+
+class CaseloadSerializer(serializers.Serializer):
+    last_session_at = serializers.DateTimeField(allow_null=True)
+    next_check_in_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the next open check-in of its schedule falls due."
+    )
+    overdue_check_ins = serializers.IntegerField(help_text="Open check-ins past due.")
 
 
 class EnrolmentSerializer(serializers.ModelSerializer):
@@ -123,6 +132,9 @@ class EnrolmentSerializer(serializers.ModelSerializer):
     referred_by = serializers.SerializerMethodField()
     referred_by_partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     key_worker = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    caseload = serializers.SerializerMethodField(
+        help_text="With `key_worker=me` only (null otherwise): the key worker's view of it."
+    )
 
     class Meta:
         model = Enrolment
@@ -131,7 +143,7 @@ class EnrolmentSerializer(serializers.ModelSerializer):
             "priority", "eligibility", "details", "referred_at", "referred_by",
             "referred_by_partner", "key_worker", "status_changed_at", "offered_at", "enrolled_at",
             "started_at", "ended_at", "outcome", "outcome_notes", "version", "created_at",
-            "updated_at",
+            "updated_at", "caseload",
         ]  # fmt: skip
         read_only_fields = fields
         list_serializer_class = EnrolmentListSerializer
@@ -144,6 +156,12 @@ class EnrolmentSerializer(serializers.ModelSerializer):
         if enrolment.pk not in seen:
             seen = seen_by(self.context.get("actor"), [enrolment])
         return seen[enrolment.pk]
+
+    @extend_schema_field(CaseloadSerializer(allow_null=True))
+    def get_caseload(self, enrolment) -> dict | None:
+        if not hasattr(enrolment, "overdue_check_ins"):
+            return None
+        return CaseloadSerializer(enrolment).data
 
     @extend_schema_field(PersonSummarySerializer)
     def get_person_summary(self, enrolment) -> dict:

@@ -13,6 +13,7 @@ from core.api.filters import UpdatedSinceFilterSet
 from core.api.pagination import CursorPagination
 from core.api.views import ActorMixin, VisibleListMixin
 from core.errors import NotFound, PreconditionFailed, ValidationFailed
+from partners.actor import request_actor
 from partners.models import User
 from programmes import access, selectors, services
 from programmes.api.serializers import (
@@ -169,10 +170,22 @@ class EnrolmentFilter(UpdatedSinceFilterSet):
     )
     person = django_filters.UUIDFilter(field_name="person_id")
     case = django_filters.UUIDFilter(field_name="case_id")
+    key_worker = django_filters.ChoiceFilter(
+        choices=[("me", "me")],
+        method="filter_key_worker",
+        help_text="`me`: your caseload, the enrolments you are key worker for (coach or "
+        "mentor), each with `caseload` (last session, next check-in, overdue check-ins).",
+    )
 
     class Meta:
         model = Enrolment
         fields: list[str] = []
+
+    def filter_key_worker(self, queryset, name, value):
+        actor = request_actor(self.request)
+        if actor is None or actor.user is None:
+            return queryset.none()
+        return selectors.with_caseload_facts(queryset.filter(key_worker_id=actor.user.pk))
 
 
 class IntakeFilter(UpdatedSinceFilterSet):

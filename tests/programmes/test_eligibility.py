@@ -181,6 +181,7 @@ class TestAdversities:
             "eligible": True,
             "summary": "Eligible: the programme has no rules.",
             "evaluated_on": result["evaluated_on"],
+            "checked_at": result["checked_at"],
             "rules": [],
         }
 

@@ -46,6 +46,7 @@ from web.selectors import (
     relationships_between,
     visible_cases,
 )
+from web.views.safety import safety_context
 
 PAGE_SIZE = 25
 REFERENCE = re.compile(r"^VRU-\d{4}-\d{6}$", re.IGNORECASE)
@@ -133,6 +134,7 @@ def _case_context(actor, case) -> dict:
             (s, CaseStatus(s).label) for s in sorted(services.TRANSITIONS[case.status])
         ],
         **integrations.case_sections(actor, case),
+        **safety_context(actor, case.subject, case=case),
     }
 
 

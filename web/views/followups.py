@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from core.errors import Conflict
 from followups import selectors, services
 from followups.models import FollowUp
+from web import worklists
 from web.pages import page
 from web.templatetags.govuk import app_link
 
@@ -26,6 +27,7 @@ def followup_list(request, actor):
         .select_related("assignee_user")
         .order_by("due_at")[:200]
     )
+    worklists.name_followup_subjects(actor, followups)  # the person and enrolment, if visible
     notifications = list(selectors.notifications_for(actor.user)[:50])
     return render(
         request,

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases import access
 from partners.middleware import idle_seconds_left
-from web import integrations
+from web import integrations, worklists
 from web.pages import page
 from web.selectors import visible_cases
 
@@ -31,13 +31,18 @@ def my_work(request, actor):
     shared = list(cases.exclude(lead_partner=actor.partner)[:LIMIT])
     shown = mine + partner_led + shared
     access.log_case_list(actor, shown, action="list")
+    now = timezone.now()
     context = {
         "mine": mine,
         "partner_led": partner_led,
         "shared": shared,
-        "now": timezone.now(),
+        "now": now,
         **integrations.my_work_extras(actor, {c.pk for c in shown}),
+        # A coach's or mentor's own enrolments, and what arrived for the partner lately.
+        "caseload": worklists.caseload(actor),
+        **worklists.inbox(actor, now),
     }
+    worklists.name_followup_subjects(actor, context.get("followups", []))
     return render(request, "web/my_work.html", context)
 
 

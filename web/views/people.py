@@ -16,6 +16,7 @@ from core.errors import DomainError, PreconditionFailed
 from web.forms import ConsentForm, HouseholdMemberForm, PersonDetailsForm, RelationshipForm
 from web.pages import form_error, page
 from web.selectors import case_people
+from web.views.safety import safety_context
 
 
 def _to_case(case, anchor: str):
@@ -79,7 +80,13 @@ def person_edit(request, actor, case_id, person_id):
     return render(
         request,
         "web/people/person_form.html",
-        {"case": case, "person": person, "form": form, "stale": stale},
+        {
+            "case": case,
+            "person": person,
+            "form": form,
+            "stale": stale,
+            **safety_context(actor, person, case=case),
+        },
     )
 
 

@@ -11,8 +11,9 @@ from django.views.decorators.http import require_POST
 from audit.services import Access, access_record, access_refused
 from cases import access as case_access
 from core.errors import Conflict, DomainError, Forbidden, PreconditionFailed
+from partners.models import User
 from programmes import access, selectors, services
-from programmes.eligibility import age_on, seen_by
+from programmes.eligibility import age_on, checked_at, seen_by
 from programmes.models import CLOSED, OPEN, Attendance, EnrolmentStatus
 from web.forms import MilestoneForm, SessionForm, _radio
 from web.intake_forms import (
@@ -23,6 +24,7 @@ from web.intake_forms import (
     intake_form_class,
 )
 from web.pages import form_error, page
+from web.views.safety import safety_context
 
 BOARD_COLUMNS = [s for s in EnrolmentStatus if s in OPEN]
 
@@ -215,8 +217,54 @@ def _log_children(actor, enrolment, items, object_type: str) -> None:
         )  # fmt: skip
 
 
+class KeyWorkerForm(forms.Form):
+    key_worker = forms.ChoiceField(
+        label="Key worker",
+        help_text="The coach or mentor who works with them: the programme's check-ins go to them, "
+        "and the enrolment is on their caseload.",
+        required=False,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, people=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["key_worker"].choices = [("", "Nobody yet")] + [
+            (str(u.pk), u.get_full_name() or u.email) for u in people
+        ]
+
+
+def _key_worker_choices(programme):
+    """Who may be given the enrolment: the programme's coordinators and the staff of the partner
+    that runs it, in a role that may run intake."""
+    from django.db.models import Q
+
+    who = Q(pk__in=programme.coordinators.values("pk"))
+    if programme.owner_id:
+        who |= Q(membership__partner_id=programme.owner_id)
+    return list(
+        User.objects.filter(who, is_active=True, membership__role__in=access.INTAKE_ROLES)
+        .distinct()
+        .order_by("full_name", "email")
+    )
+
+
+def _facts_changed_since_check(actor, enrolment, checked) -> bool:
+    """Has anything the rules read changed since they were last run, in what this reader may
+    see? The person's record, or an adversity recorded on the case (only when they can open it:
+    a coordinator who cannot is not told that something was recorded)."""
+    if checked is None:
+        return False
+    if enrolment.person.updated_at > checked:
+        return True
+    if not getattr(enrolment, "case_visible", False):
+        return False
+    from casework.access import adversities_visible_to
+
+    return adversities_visible_to(actor, enrolment.case).filter(recorded_at__gt=checked).exists()
+
+
 def _enrolment_page(request, actor, enrolment, *, form=None, session_form=None,
-                    milestone_form=None, status=200):  # fmt: skip
+                    milestone_form=None, key_worker_form=None, status=200):  # fmt: skip
     programme = enrolment.programme
     moves = _moves(enrolment)
     outcomes = _pairs(programme.outcomes)
@@ -247,6 +295,16 @@ def _enrolment_page(request, actor, enrolment, *, form=None, session_form=None,
         item.label = milestone_labels.get(item.code, code_label(item.code))
     reached = {m.code for m in milestones}
     details = details_shown(programme.intake_schema, enrolment.details)
+    checked = checked_at(enrolment.eligibility)
+    open_enrolment = enrolment.status not in CLOSED
+    if coordinated and open_enrolment and key_worker_form is None:
+        key_worker_form = KeyWorkerForm(
+            people=_key_worker_choices(programme),
+            initial={
+                "key_worker": str(enrolment.key_worker_id or ""),
+                "version": enrolment.version,
+            },
+        )
     return render(
         request,
         "web/programmes/enrolment.html",
@@ -257,6 +315,17 @@ def _enrolment_page(request, actor, enrolment, *, form=None, session_form=None,
             "moves": moves,
             "eligibility": eligibility,
             "rules": _eligibility_lines(eligibility),
+            "checked_at": checked,
+            "can_recheck": coordinated and open_enrolment,
+            "facts_changed": coordinated
+            and open_enrolment
+            and _facts_changed_since_check(actor, enrolment, checked),
+            "key_worker_form": key_worker_form if coordinated and open_enrolment else None,
+            **safety_context(
+                actor,
+                enrolment.person,
+                case=enrolment.case if getattr(enrolment, "case_visible", False) else None,
+            ),
             "details": details,
             "transitions": enrolment.transitions.select_related("user", "partner").order_by("at"),
             "age": age_on(enrolment.person.date_of_birth, enrolment.referred_at.date()),
@@ -375,3 +444,49 @@ def milestone_add(request, actor, enrolment_id):
             messages.success(request, "The milestone has been recorded. Well done to them.")
             return redirect(reverse("web:enrolment", args=[enrolment.pk]) + "#milestones")
     return _enrolment_page(request, actor, enrolment, milestone_form=form)
+
+
+@require_POST
+@page(access.uses_programmes)
+def eligibility_recheck(request, actor, enrolment_id):
+    """Run the programme's rules again now (a coordinator's action)."""
+    enrolment = access.enrolment_get_for(actor, enrolment_id, log_as="view")
+    try:
+        services.enrolment_recheck_eligibility(actor=actor, enrolment=enrolment)
+    except Conflict as exc:
+        messages.success(request, exc.message)
+    else:
+        messages.success(request, "Eligibility has been checked again.")
+    return redirect(reverse("web:enrolment", args=[enrolment.pk]) + "#eligibility")
+
+
+@require_POST
+@page(access.uses_programmes)
+def key_worker_set(request, actor, enrolment_id):
+    """A coordinator gives the enrolment to a coach or mentor (or takes it back)."""
+    enrolment = access.enrolment_get_for(actor, enrolment_id, log_as="view")
+    access.check_can_run_intake(actor, enrolment, action="update")
+    people = _key_worker_choices(enrolment.programme)
+    form = KeyWorkerForm(request.POST, people=people)
+    if form.is_valid():
+        chosen = form.cleaned_data["key_worker"]
+        key_worker = next((u for u in people if str(u.pk) == chosen), None)
+        try:
+            services.enrolment_update(
+                actor=actor, enrolment=enrolment, expected_version=form.cleaned_data["version"],
+                data={"key_worker": key_worker},
+            )  # fmt: skip
+        except PreconditionFailed:
+            form.add_error(
+                None,
+                "Someone else changed this enrolment while you were choosing. Nothing has been "
+                "saved. Check who the key worker is now, then choose again.",
+            )
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            who = key_worker.get_full_name() if key_worker else "nobody"
+            messages.success(request, f"The key worker is now {who}.")
+            return redirect(reverse("web:enrolment", args=[enrolment.pk]))
+    enrolment = access.enrolment_get_for(actor, enrolment_id, log_as=None)
+    return _enrolment_page(request, actor, enrolment, key_worker_form=form, status=400)
