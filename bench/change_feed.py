@@ -74,9 +74,9 @@ def generate() -> None:
             """
             INSERT INTO cases_person (id, version, created_at, updated_at, given_name, family_name, preferred_name,
                 date_of_birth, date_of_birth_approximate, gender, pronouns, language, interpreter_needed,
-                address_line_1, address_line_2, town, postcode, uprn, created_by_partner_id)
+                address_line_1, address_line_2, town, postcode, uprn, created_by_partner_id, processing_restricted)
             SELECT person_id, 1, now(), now(), 'Given' || i, 'Family' || i, '', NULL, false, '', '', '', false,
-                '', '', '', '', '', %s FROM bench_case
+                '', '', '', '', '', %s, false FROM bench_case
             """,
             [lead.pk],
         )
