@@ -25,11 +25,12 @@ COPY . .
 RUN DJANGO_ENV=production SECRET_KEY=build-only ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput
 
-# var/private/subject-access exists in the image so that the volume mounted there (docker-compose.yml)
-# starts out owned by the application's user.
+# var/private/subject-access and var/private/referral-uploads exist in the image so that the
+# volumes mounted there (docker-compose.yml) start out owned by the application's user.
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin vru \
-    && mkdir -p /app/var/private/subject-access \
+    && mkdir -p /app/var/private/subject-access /app/var/private/referral-uploads \
     && chmod 700 /app/var/private /app/var/private/subject-access \
+        /app/var/private/referral-uploads \
     && chown -R vru /app/var
 USER vru
 

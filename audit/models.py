@@ -104,3 +104,17 @@ class BreakGlassReview(AppendOnlyModel):
 
     class Meta:
         ordering = ["-reviewed_at"]
+
+
+class AccessLogPruning(AppendOnlyModel):
+    """One run of the access log's pruning (audit/retention.py) that deleted rows: when, rows
+    older than what went, and how many. The only way access log rows go, so it is itself kept."""
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(default=timezone.now)
+    before = models.DateTimeField(help_text="Rows logged before this time were deleted.")
+    deleted = models.PositiveBigIntegerField()
+    retention_months = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-at"]

@@ -18,7 +18,17 @@ from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 from django.utils import timezone
@@ -718,6 +728,26 @@ def case_for_governance(actor: Actor, case_id: UUID | str, right, *, action: str
     return case
 
 
+# The record of processing activities (UK GDPR Art. 30; reports/processing.py): the partnership's
+# agreements and how many shares rely on each. No case content, but it is the partnership's
+# information governance's to keep, so it is for the partnership's auditors only.
+
+
+def can_read_processing_record(actor: Actor) -> bool:
+    """The partnership's auditors (auditors of the VRU: information governance for the whole
+    partnership) read the record of processing; nobody else, partner systems included."""
+    return actor.user is not None and is_partnership_auditor(actor)
+
+
+def check_processing_record(actor: Actor, *, action: str) -> None:
+    if not can_read_processing_record(actor):
+        refuse(
+            actor, action=action, object_type="report", object_id="processing_record",
+            reason="not a partnership auditor",
+            message="Only the partnership's auditors can read the record of processing.",
+        )  # fmt: skip
+
+
 def case_audience(case: Case, now: datetime | None = None) -> set[tuple[UUID, UUID | None]]:
     """Who can see the case now, by the one rule, as (partner id, user id or None): a partner
     (its staff and systems) that leads it or holds a live share, unless it is restricted; and the
@@ -806,3 +836,88 @@ def person_for_manager(actor: Actor, person_id: UUID | str, *, action: str, mess
             message=message,
         )  # fmt: skip
     return person
+
+
+# A person's contact details and safe-contact preferences (Person.CONTACT_SAFETY_FIELDS): how and
+# when it is safe to reach them, and who must not be told. Those who work with the person need
+# them; nobody else should hold them, so they are left out of every response and page for anyone
+# else, even where the person is visible.
+
+
+def contact_safety_condition(actor: Actor | None):
+    """A condition on Person: the actor may see their contact and safety details. Practitioners,
+    managers and systems of a partner working a case about them (leading it or holding a live
+    share, and seeing it: a restricted case only by name; never break-glass, which is one
+    person's read-only look), and the coordinators and key worker of an open enrolment of theirs
+    (programmes.access decides). Coordinators see them only that way; auditors and administrators
+    never. An annotation, so that lists decide it in the query that reads the people."""
+    if actor is None or not reads_case_content(actor):
+        return Value(False, output_field=BooleanField())
+    condition = Q(pk__in=[])  # matches nothing; built up below
+    if writes_case_content(actor):
+        working = _live(
+            CaseGroupObjectPermission.objects.filter(
+                group_id=actor.partner.group_id, permission_id=permission_id(VIEW)
+            ),
+            timezone.now(),
+        ).values("content_object_id")
+        cases = cases_visible_to(actor).filter(pk__in=working)
+        condition |= Q(Exists(cases.filter(subject=OuterRef("pk")))) | Q(
+            Exists(cases.filter(household=OuterRef("pk")))
+        )
+    if actor.user is not None:
+        from programmes.access import enrolments_run_by
+
+        condition |= Q(Exists(enrolments_run_by(actor).filter(person_id=OuterRef("pk"))))
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def with_contact_safety_shown(actor: Actor | None, persons: QuerySet[Person]) -> QuerySet[Person]:
+    """Each person carries `contact_safety_shown` for this actor."""
+    return persons.annotate(contact_safety_shown=contact_safety_condition(actor))
+
+
+def contact_safety_visible_ids(actor: Actor | None, person_ids) -> set[UUID]:
+    """Of these people, those whose contact and safety details the actor may see. One query."""
+    ids = {p for p in person_ids if p is not None}
+    if actor is None or not ids or not reads_case_content(actor):
+        return set()
+    return set(
+        with_contact_safety_shown(actor, Person.objects.filter(pk__in=ids))
+        .filter(contact_safety_shown=True)
+        .values_list("pk", flat=True)
+    )
+
+
+def can_see_contact_safety(actor: Actor | None, person: Person) -> bool:
+    return person.pk in contact_safety_visible_ids(actor, [person.pk])
+
+
+def can_edit_contact_safety(actor: Actor, person: Person) -> bool:
+    """Changed by those who may both see them and change the person's record."""
+    return can_edit_person(actor, person) and can_see_contact_safety(actor, person)
+
+
+def check_edit_contact_safety(actor: Actor, person: Person) -> None:
+    if not can_edit_contact_safety(actor, person):
+        refuse(
+            actor, action="update_contact_safety", object_type="person", object_id=person.pk,
+            reason="not allowed",
+            message="Only practitioners and managers of a partner working a case about this "
+            "person can change how to contact them safely.",
+        )  # fmt: skip
+
+
+def log_contact_safety_read(actor: Actor, persons) -> None:
+    """Reading someone's contact and safety details is logged on its own (ids only)."""
+    access_record(
+        actor=actor,
+        action="view_contact_safety",
+        accesses=[
+            Access(
+                "person", p.pk, person_id=p.pk,
+                justification="works a case about them or runs their enrolment",
+            )
+            for p in persons
+        ],
+    )  # fmt: skip

@@ -8,7 +8,7 @@ from cases.models import DataSharingAgreement
 
 @admin.register(DataSharingAgreement)
 class DataSharingAgreementAdmin(admin.ModelAdmin):
-    list_display = ["name", "lawful_basis", "review_date", "active"]
-    list_filter = ["active", "lawful_basis"]
+    list_display = ["name", "lawful_basis", "status", "review_date", "ends_on"]
+    list_filter = ["status", "lawful_basis"]
     search_fields = ["name"]
     filter_horizontal = ["parties"]

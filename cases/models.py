@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -50,6 +52,27 @@ class Person(Versioned):
     # UK GDPR Art. 18: while set, nothing new is done with the person's data (no share, referral
     # or programme referral). Who set it, when and why is the live ProcessingRestriction.
     processing_restricted = models.BooleanField(default=False)
+    # How to reach the person safely, and who must not learn it. Shown only to those working a
+    # case about them, or running their enrolment (cases.access.can_see_contact_safety).
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    safe_contact_how = models.CharField(
+        "how it is safe to contact them", max_length=300, blank=True,
+        help_text="For example: text only, never call; use their own phone, not the family's.",
+    )  # fmt: skip
+    safe_contact_when = models.CharField(
+        "when it is safe to contact them", max_length=200, blank=True,
+        help_text="For example: weekdays after 4pm, not at weekends when their father is home.",
+    )  # fmt: skip
+    do_not_tell = models.CharField(
+        "who must not be told", max_length=300, blank=True,
+        help_text="Who must not be told where they are or how to reach them, and why in a word.",
+    )  # fmt: skip
+    safety_summary = models.CharField(
+        max_length=500, blank=True,
+        help_text="A short summary of what keeps them (and whoever contacts them) safe.",
+    )  # fmt: skip
+    contact_safety_updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -67,6 +90,17 @@ class Person(Versioned):
         """The name people use: their preferred name first."""
         given = self.preferred_name or self.given_name
         return f"{given} {self.family_name}".strip()
+
+    @property
+    def has_contact_safety(self) -> bool:
+        return any(getattr(self, name) for name in CONTACT_SAFETY_FIELDS)
+
+
+# The person's contact details and safe-contact preferences: read and changed under their own
+# right, never with the rest of the person's details.
+CONTACT_SAFETY_FIELDS = (
+    "phone", "email", "safe_contact_how", "safe_contact_when", "do_not_tell", "safety_summary",
+)  # fmt: skip
 
 
 class PersonIdentifier(models.Model):
@@ -154,6 +188,16 @@ class DataCategory(models.TextChoices):
     CRIMINAL_OFFENCE = "criminal_offence", "Criminal offence data (UK GDPR Art. 10)"
 
 
+class AgreementStatus(models.TextChoices):
+    """Where an agreement stands. `under_review` is still in force (its parties are reviewing it);
+    only `ended`, an end date passed or a review overdue beyond the grace period stop new shares
+    (cases/agreements.py)."""
+
+    ACTIVE = "active", "Active"
+    UNDER_REVIEW = "under_review", "Under review"
+    ENDED = "ended", "Ended"
+
+
 class DataSharingAgreement(models.Model):
     """What the ICO's data sharing code expects: every share relies on one."""
 
@@ -176,7 +220,16 @@ class DataSharingAgreement(models.Model):
     starts_on = models.DateField(default=timezone.localdate)
     review_date = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
-    active = models.BooleanField(default=True)
+    status = models.CharField(
+        max_length=20, choices=AgreementStatus.choices, default=AgreementStatus.ACTIVE
+    )
+    document_url = models.URLField(
+        "document link",
+        max_length=500,
+        blank=True,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="Where the signed agreement is kept (an http or https link).",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -185,6 +238,16 @@ class DataSharingAgreement(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # An ended agreement's last day in force is in the past (`ends_on` is inclusive): the
+        # follow-ups about its live shares are keyed on the day after.
+        yesterday = timezone.localdate() - timedelta(days=1)
+        if self.status == AgreementStatus.ENDED and (
+            self.ends_on is None or self.ends_on > yesterday
+        ):
+            self.ends_on = yesterday
+        super().save(*args, **kwargs)
 
 
 class CaseStatus(models.TextChoices):

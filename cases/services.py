@@ -7,14 +7,17 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from audit.services import Access, access_record
-from cases import access, retention
+from cases import access, agreements, retention
 from cases.identifiers import InvalidIdentifier, Scheme, normalise
 from cases.models import (
+    CONTACT_SAFETY_FIELDS,
     Case,
     CaseHistory,
     CaseReferenceCounter,
@@ -133,7 +136,28 @@ def person_create(
     return person
 
 
-@guarded(lambda actor, person, **_: access.check_edit_person(actor, person))
+def _validate_contact_safety(safety: dict[str, str]) -> None:
+    errors = {}
+    for name in CONTACT_SAFETY_FIELDS:
+        limit = Person._meta.get_field(name).max_length
+        if len(safety.get(name, "")) > limit:
+            errors[f"contact_safety.{name}"] = [f"At most {limit} characters."]
+    if safety.get("email"):
+        try:
+            validate_email(safety["email"])
+        except DjangoValidationError:
+            errors["contact_safety.email"] = ["Enter a valid email address."]
+    if errors:
+        raise ValidationFailed("Some contact and safety details are not valid.", fields=errors)
+
+
+def _check_person_update(actor: Actor, person: Person, contact_safety=None, **_) -> None:
+    access.check_edit_person(actor, person)
+    if contact_safety is not None:
+        access.check_edit_contact_safety(actor, person)
+
+
+@guarded(_check_person_update)
 def person_update(
     *,
     actor: Actor,
@@ -141,13 +165,25 @@ def person_update(
     expected_version: int,
     data: dict[str, Any],
     identifiers: Iterable[dict] | None = None,
+    contact_safety: dict[str, Any] | None = None,
 ) -> Person:
-    """Update only if nobody else has since: the version must still be the one the caller read."""
+    """Update only if nobody else has since: the version must still be the one the caller read.
+    The contact and safety details (`contact_safety`) change under their own right, with the same
+    version."""
     _validate_person(data)
     changes = {k: v for k, v in data.items() if k in PERSON_FIELDS and getattr(person, k) != v}
+    safety = {
+        k: (v or "").strip()
+        for k, v in (contact_safety or {}).items()
+        if k in CONTACT_SAFETY_FIELDS and getattr(person, k) != (v or "").strip()
+    }
+    _validate_contact_safety(safety)
+    now = timezone.now()
+    if safety:
+        changes.update(safety, contact_safety_updated_at=now)
     cleaned = _clean_identifiers(actor, identifiers or ())
     updated = Person.objects.filter(pk=person.pk, version=expected_version).update(
-        version=F("version") + 1, updated_at=timezone.now(), **changes
+        version=F("version") + 1, updated_at=now, **changes
     )
     if updated != 1:
         raise PreconditionFailed(
@@ -156,6 +192,14 @@ def person_update(
     _attach_identifiers(actor, person, cleaned)
     person.refresh_from_db()
     access.log_person_access(actor, [person], action="update")
+    if safety:
+        # Which fields changed, never their values.
+        access_record(
+            actor=actor, action="update_contact_safety",
+            accesses=[Access("person", person.pk, person_id=person.pk,
+                             justification="works a case about them")],
+            detail={"fields": sorted(safety)},
+        )  # fmt: skip
     record_change("person", person.pk, "updated", person_id=person.pk)
     return person
 
@@ -453,11 +497,12 @@ def case_transition(
 def agreement_covering(
     lead: Partner, partner: Partner, on: date | None = None
 ) -> DataSharingAgreement | None:
+    """The agreement in force naming both partners that a share relies on (cases/agreements.py:
+    not ended, not past its end date, its review not overdue beyond the grace period)."""
     on = on or timezone.localdate()
     return (
-        DataSharingAgreement.objects.filter(active=True, starts_on__lte=on, parties=lead)
+        DataSharingAgreement.objects.filter(agreements.in_force_q(on), parties=lead)
         .filter(parties=partner)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
         .order_by("-starts_on")
         .first()
     )
@@ -496,6 +541,14 @@ def case_share(
         )
     ensure_case_processing_allowed(case)
     agreement = agreement_covering(case.lead_partner, partner)
+    lapsed = agreements.lapsed_covering(case.lead_partner, partner) if agreement is None else None
+    if lapsed is not None:
+        raise Conflict(
+            f"The data sharing agreement “{lapsed.name}” between {case.lead_partner.name} and "
+            f"{partner.name} {agreements.why_lapsed(lapsed)}, so no new share can rely on it. Ask "
+            "your information governance lead to review or renew it before sharing.",
+            code="agreement_lapsed",
+        )
     if agreement is None:
         raise Conflict(
             f"There is no active data sharing agreement between {case.lead_partner.name} ({case.lead_partner.slug}) "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from audit.services import Access, access_record, access_refused
@@ -27,6 +28,7 @@ from casework.models import (
     EntryAmendment,
     EntryVisibility,
     Referral,
+    ReferralUpload,
 )
 from core.errors import Forbidden, NotFound
 from partners.actor import Actor
@@ -259,6 +261,56 @@ def check_refer(actor: Actor) -> None:
             actor, action="create", object_type="referral", object_id=None, reason="role",
             message="Referrals are made by partner practitioners, managers and systems.",
         )  # fmt: skip
+
+
+def can_upload_referrals(actor: Actor) -> bool:
+    """A CSV of referrals uploaded on the web: the referral-creation right, for people signed in as
+    themselves (partner systems send referrals through the API)."""
+    return actor.user is not None and can_refer(actor)
+
+
+def check_upload_referrals(actor: Actor) -> None:
+    if not can_upload_referrals(actor):
+        case_access.refuse(
+            actor, action="upload", object_type="referral_upload", object_id=None, reason="role",
+            message="Referrals are uploaded by partner practitioners and managers.",
+        )  # fmt: skip
+
+
+def referral_uploads_visible_to(actor: Actor) -> QuerySet[ReferralUpload]:
+    """A partner's uploads are seen by its people who may upload; no other partner's, ever."""
+    if not can_upload_referrals(actor):
+        return ReferralUpload.objects.none()
+    return ReferralUpload.objects.filter(partner_id=actor.partner.pk)
+
+
+def log_upload(actor: Actor, upload: ReferralUpload, *, action: str, detail=None) -> None:
+    access_record(
+        actor=actor,
+        action=action,
+        accesses=[Access("referral_upload", upload.pk, justification="upload by this partner")],
+        detail=detail,
+    )
+
+
+def referral_upload_get_for(
+    actor: Actor, upload_id: UUID | str, *, log_as: str | None = "view"
+) -> ReferralUpload:
+    """An upload of the actor's partner; another partner's and a missing one are the same 404,
+    both logged."""
+    try:
+        found = referral_uploads_visible_to(actor).filter(pk=upload_id).first()
+    except (ValueError, TypeError, ValidationError):
+        found = None
+    if found is None:
+        access_refused(
+            actor=actor, action=log_as or "view", object_type="referral_upload",
+            object_id=upload_id, reason="not visible",
+        )  # fmt: skip
+        raise NotFound("Upload not found.")
+    if log_as:
+        log_upload(actor, found, action=log_as)
+    return found
 
 
 def can_answer_screening(actor: Actor, referral: Referral) -> bool:

@@ -1,4 +1,5 @@
-"""CSV import of referrals, for partners without an API integration (command now, upload page later).
+"""CSV import of referrals, for partners without an API integration: `manage.py import_referrals`
+and the web upload (casework.uploads) both call `import_referrals_csv`.
 
 One row is one referral. Each row is received on its own (a bad row does not stop the others) and
 keyed, so importing the same file again creates nothing new: the key is the `reference` column
@@ -52,10 +53,15 @@ KNOWN = {
     "urgency",
     "received_at",
 }
+# The service's field names, as the file's columns (identifiers are matched by position below).
+SERVICE_FIELDS = {"source_reference": "reference", "person.identifiers": "identifiers"}
 
 
 @dataclass
 class RowError:
+    """A row that was not imported. Messages name columns and codes, never the row's values (they
+    are shown on the web and kept with an upload job)."""
+
     row: int  # the line in the file: the header is row 1
     message: str
     fields: dict = field(default_factory=dict)
@@ -92,7 +98,7 @@ def _date(value: str, name: str) -> date | None:
             return datetime.strptime(value, fmt).date()  # noqa: DTZ007 - a date, not a time
         except ValueError:
             continue
-    raise RowInvalid(f"'{value}' is not a date.", {name: ["use YYYY-MM-DD or DD/MM/YYYY"]})
+    raise RowInvalid("Not a date.", {name: ["use YYYY-MM-DD or DD/MM/YYYY"]})
 
 
 def _datetime(value: str, name: str) -> datetime | None:
@@ -112,10 +118,16 @@ def _datetime(value: str, name: str) -> datetime | None:
             except ValueError:
                 continue
     if parsed is None:
-        raise RowInvalid(f"'{value}' is not a date and time.", {name: ["use ISO 8601"]})
+        raise RowInvalid("Not a date and time.", {name: ["use ISO 8601"]})
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)  # UK local time, as people write it
     return parsed
+
+
+def missing_columns(names: Iterable[str]) -> list[str]:
+    """The required columns a header row lacks."""
+    have = {_header(n) for n in names}
+    return [c for c in REQUIRED if c not in have]
 
 
 def row_key(row: dict[str, str]) -> str:
@@ -169,7 +181,7 @@ def import_referrals_csv(
         return ImportResult(errors=[RowError(1, "The file is empty.")])
     reader.fieldnames = [_header(h) for h in reader.fieldnames]
     result = ImportResult()
-    missing = [c for c in REQUIRED if c not in reader.fieldnames]
+    missing = missing_columns(reader.fieldnames)
     if missing:
         result.errors.append(RowError(1, f"Missing columns: {', '.join(missing)}."))
         return result
@@ -213,6 +225,21 @@ def _import_row(actor: Actor, row: dict[str, str], number: int, result: ImportRe
         if exc.code == "duplicate_referral":
             result.skipped.append(number)
         else:
-            result.errors.append(RowError(number, exc.message, exc.fields))
+            result.errors.append(RowError(number, exc.message, _columns(row, exc.fields)))
     else:
         result.created.append((number, intake.referral))
+
+
+def _columns(row: dict[str, str], fields: dict | None) -> dict:
+    """A service's field errors under the file's column names: `identifiers.1.value` is the second
+    identifier column the row fills in (the order `_parse` reads them)."""
+    given = [c for c in IDENTIFIER_COLUMNS if (row.get(c) or "").strip()]
+    named: dict = {}
+    for name, notes in (fields or {}).items():
+        match = re.fullmatch(r"identifiers\.(\d+)\.\w+", name)
+        if match and int(match.group(1)) < len(given):
+            name = given[int(match.group(1))]
+        named.setdefault(SERVICE_FIELDS.get(name, name), []).extend(
+            notes if isinstance(notes, list | tuple) else [notes]
+        )
+    return named

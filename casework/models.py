@@ -25,6 +25,7 @@ __all__ = [
     "EntryKind",
     "EntryVisibility",
     "Referral",
+    "ReferralUpload",
     "Screening",
     "ScreeningConfirmation",
     "ScreeningDecision",
@@ -278,6 +279,24 @@ class Referral(Versioned):
     received_at = models.DateTimeField(default=timezone.now)
     screening_due_at = models.DateTimeField()
     screened_at = models.DateTimeField(null=True, blank=True)
+    # Police Protection Notice (PPN) details: optional, so other partners' referrals leave them
+    # blank. Personal data, seen exactly as the referral is (casework.access.referrals_visible_to).
+    incident_date = models.DateField(null=True, blank=True)
+    incident_time = models.TimeField(null=True, blank=True)
+    incident_place = models.CharField(max_length=200, blank=True)
+    occurrence_number = models.CharField(
+        max_length=50, blank=True, help_text="The police occurrence or incident log number."
+    )
+    present = models.TextField(blank=True, help_text="Who was present at the incident.")
+    # What the officer saw, kept apart from what the person said (`voice`).
+    officer_observations = models.TextField(blank=True)
+    voice = models.TextField(blank=True, help_text="The person's own words, asked at referral.")
+    household_children = models.ManyToManyField(
+        "cases.Person",
+        blank=True,
+        related_name="+",
+        help_text="The children in the household the referral named (found or recorded people).",
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -382,3 +401,50 @@ class ScreeningConfirmation(models.Model):
                 fields=["screening", "round", "partner"], name="one_screening_answer_per_partner"
             )
         ]
+
+
+class ReferralUpload(models.Model):
+    """A CSV of referrals uploaded on the web by a partner without an API integration, imported in
+    the background (casework.uploads, a Celery task) by the same importer as `manage.py
+    import_referrals`. The job holds no personal data: counts, and per-row errors as the importer
+    reports them (row number, column, message). The file is kept under REFERRAL_UPLOAD_DIR only
+    until the job finishes."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    file_name = models.CharField(max_length=255, help_text="As the uploader named it.")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="Rows imported before.")
+    failed = models.PositiveIntegerField(default=0, help_text="Rows with errors.")
+    # [{"row": 4, "field": "date_of_birth", "message": "..."}]: the header is row 1.
+    errors = models.JSONField(default=list, blank=True)
+    # Why the job as a whole failed (never a row's content).
+    failure = models.CharField(max_length=500, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Set by the conditional UPDATE that claims the work: a worker finishes only its own run.
+    claim = models.UUIDField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        indexes = [models.Index(fields=["partner", "uploaded_at"])]
+
+    def __str__(self) -> str:
+        return f"referral upload {self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -83,7 +83,7 @@ def referrals_with_related(queryset: QuerySet[Referral]) -> QuerySet[Referral]:
     """With their screening decision, who took part and every partner's answer to it."""
     return queryset.select_related(
         "case", "source_partner", "screening", "screening__partner", "screening__screened_by"
-    ).prefetch_related("screening__participants", _answers())
+    ).prefetch_related("screening__participants", "household_children", _answers())
 
 
 def screenings_with_related(queryset: QuerySet[Screening]) -> QuerySet[Screening]:
@@ -102,8 +102,17 @@ def case_referrals(actor: Actor, case: Case, *, log: bool = True) -> list[Referr
             "-received_at"
         )
     )
+    # The children a referral names, as people this reader can see; others are only counted.
+    named = {p.pk for r in referrals for p in r.household_children.all()}
+    seen = (
+        set(case_access.persons_visible_to(actor).filter(pk__in=named).values_list("pk", flat=True))
+        if named
+        else set()
+    )
     for r in referrals:
         r.concern_labels = [label("concerns", c) for c in r.concerns]
+        r.children_shown = [p for p in r.household_children.all() if p.pk in seen]
+        r.children_unseen = len(r.household_children.all()) - len(r.children_shown)
         screening = getattr(r, "screening", None)
         r.decision = screening
         r.answers, r.confirmed_by, r.last_challenge, r.can_answer = [], [], None, False

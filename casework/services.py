@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +21,15 @@ from audit.services import Access, access_record
 from cases import access as case_access
 from cases import services as case_services
 from cases.matching import Match, find_matches
-from cases.models import BreakGlassAccess, Case, CaseStatus, ClosureReason, Person, PersonIdentifier
+from cases.models import (
+    BreakGlassAccess,
+    Case,
+    CaseStatus,
+    ClosureReason,
+    Person,
+    PersonIdentifier,
+    RiskLevel,
+)
 from casework import access, vocabularies
 from casework.models import (
     Action,
@@ -524,7 +532,8 @@ SUBJECT_FIELDS = (*case_services.PERSON_FIELDS,)
 
 @dataclass
 class Intake:
-    """What happened to a referral on arrival: how its subject was found and which case it joined."""
+    """What happened to a referral on arrival: how its subject was found and which case it joined,
+    and how each child in the household was found (in the order given)."""
 
     referral: Referral
     subject_found_by: str  # "given", "identifier" or "new person"
@@ -532,6 +541,23 @@ class Intake:
     possible_duplicates: list[Match] = field(default_factory=list)
     hidden_matches: int = 0
     withheld_identifiers: list[str] = field(default_factory=list)
+    household: list[tuple[Person, str]] = field(default_factory=list)
+    # False when the referral joined a case the actor's partner does not lead: the children stay
+    # on the referral for the lead partner to add (only the lead changes the case record).
+    household_added: bool = True
+
+
+# Police Protection Notice details on a referral: all optional; a police referral fills them in.
+PPN_TEXT_LIMITS = {
+    "incident_place": 200,
+    "occurrence_number": 50,
+    "present": 5000,
+    "officer_observations": MAX_BODY,
+    "voice": MAX_BODY,
+}
+PPN_FIELDS = ("incident_date", "incident_time", *PPN_TEXT_LIMITS)
+# The level of concern a case opened by a referral starts at (cases.models.RiskLevel).
+RISK_FOR_URGENCY = {Urgency.URGENT: RiskLevel.HIGH, Urgency.STANDARD: RiskLevel.MEDIUM}
 
 
 def screening_deadline(urgency: str, received_at: datetime) -> datetime:
@@ -541,6 +567,130 @@ def screening_deadline(urgency: str, received_at: datetime) -> datetime:
         else settings.SCREENING_DEADLINE_HOURS_STANDARD
     )
     return received_at + timedelta(hours=hours)
+
+
+def _clean_ppn(ppn: dict[str, Any]) -> dict[str, Any]:
+    """The PPN details, every problem reported at once (the form at the end of a shift shows them
+    together)."""
+    unknown = set(ppn) - set(PPN_FIELDS)
+    if unknown:
+        raise ValueError(f"not PPN fields: {sorted(unknown)}")
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    for name, limit in PPN_TEXT_LIMITS.items():
+        value = (ppn.get(name) or "").strip()
+        if len(value) > limit:
+            errors[name] = [f"Ensure this field has no more than {limit} characters."]
+        cleaned[name] = value
+    when, at = ppn.get("incident_date"), ppn.get("incident_time")
+    if when is not None and (not isinstance(when, date) or isinstance(when, datetime)):
+        errors["incident_date"] = ["Give the incident date as YYYY-MM-DD."]
+    elif when is not None and when > timezone.localdate():
+        errors["incident_date"] = ["The incident date cannot be in the future."]
+    if at is not None and not isinstance(at, time):
+        errors["incident_time"] = ["Give the incident time as HH:MM (24-hour clock)."]
+    elif at is not None and when is None and "incident_date" not in errors:
+        errors["incident_date"] = ["Give the incident date with its time."]
+    elif at is not None and when is not None and "incident_date" not in errors:
+        moment = timezone.make_aware(datetime.combine(when, at.replace(second=0, microsecond=0)))
+        if moment > timezone.now() + timedelta(minutes=1):
+            errors["incident_time"] = ["The incident time cannot be in the future."]
+    if errors:
+        raise ValidationFailed("Some incident details are not valid.", fields=errors)
+    cleaned["incident_date"] = when
+    cleaned["incident_time"] = at.replace(second=0, microsecond=0) if at else None
+    return cleaned
+
+
+@dataclass
+class HouseholdChild:
+    """A child in the household as the referrer gave them: a person they can already see, or
+    details to match. `new_person` says the referrer checked the offered matches and this is
+    someone else."""
+
+    person: Person | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    identifiers: list[dict] = field(default_factory=list)
+    new_person: bool = False
+
+
+def household_child_matches(actor: Actor, child: HouseholdChild) -> tuple[list[Match], int]:
+    """Who a child in the household may already be, as the person index matches anyone (visible
+    matches shown, others counted)."""
+    if child.person is not None:
+        return [], 0
+    return find_matches(
+        actor=actor,
+        given_name=child.details.get("given_name", ""),
+        family_name=child.details.get("family_name", ""),
+        date_of_birth=child.details.get("date_of_birth"),
+        identifiers=child.identifiers,
+    )
+
+
+@dataclass
+class _ChildFound:
+    person: Person | None
+    found_by: str
+    child: HouseholdChild
+    withheld: list[str] = field(default_factory=list)
+
+
+def _resolve_household(actor: Actor, children: list[HouseholdChild]) -> list[_ChildFound]:
+    """Each child: the person given, the visible record holding their identifier, or (once the
+    referrer has said none of the offered matches is them) a new record. A possible match the
+    actor can see is offered, never duplicated: the whole referral is refused (409) naming every
+    child with matches, so the referrer answers for all of them at once. Nothing is written here."""
+    found, offers, errors = [], {}, {}
+    for index, child in enumerate(children):
+        key = f"household_children.{index}"
+        if child.person is not None:
+            found.append(_ChildFound(child.person, "given", child))
+            continue
+        details = child.details
+        missing = [
+            n for n in ("given_name", "family_name") if not str(details.get(n) or "").strip()
+        ]
+        if missing:
+            errors[key] = [
+                f"Give the child's {' and '.join(n.replace('_', ' ') for n in missing)}."
+            ]
+            continue
+        matches, _hidden = household_child_matches(actor, child)
+        by_identifier = {m.person.pk: m.person for m in matches if m.reason.startswith("same ")}
+        if len(by_identifier) > 1:
+            errors[key] = ["These identifiers belong to different people."]
+        elif by_identifier:
+            found.append(_ChildFound(next(iter(by_identifier.values())), "identifier", child))
+        elif matches and not child.new_person:
+            offers[key] = [f"possible match: {m.person.pk} ({m.reason})" for m in matches]
+        else:
+            found.append(_ChildFound(None, "new person", child))
+    if errors:
+        raise ValidationFailed("Some children in the household are not complete.", fields=errors)
+    if offers:
+        raise Conflict(
+            "A child in the household may already be known. For each, give the matching "
+            "`person`, or `new_person: true` if none of the possible matches is them.",
+            code="household_match",
+            fields=offers,
+        )
+    return found
+
+
+def _record_new_children(actor: Actor, found: list[_ChildFound]) -> None:
+    for item in found:
+        if item.person is not None:
+            continue
+        cleaned = case_services._clean_identifiers(actor, item.child.identifiers)
+        free = []
+        for scheme, value, issuer in cleaned:
+            if PersonIdentifier.objects.filter(scheme=scheme, value=value, issuer=issuer).exists():
+                item.withheld.append(f"{scheme}:{value}")  # held by a record not shown
+            else:
+                free.append({"scheme": scheme, "value": value})
+        data = {k: v for k, v in item.child.details.items() if k in SUBJECT_FIELDS}
+        item.person = case_services.person_create(actor=actor, data=data, identifiers=free)
 
 
 def _find_subject(
@@ -577,7 +727,6 @@ def _find_subject(
     return created, "new person", matches, hidden, withheld
 
 
-@transaction.atomic
 def referral_create(
     *,
     actor: Actor,
@@ -591,13 +740,23 @@ def referral_create(
     source_reference: str = "",
     channel: str | None = None,
     case: Case | None = None,
+    ppn: dict[str, Any] | None = None,
+    household_children: Iterable[HouseholdChild] = (),
 ) -> Intake:
     """Receives a referral: finds or records its subject, links the subject's live case visible to
-    the actor (or opens one in `screening` with the actor's partner as lead), sets the screening
-    deadline from its urgency and schedules the follow-up that escalates a missed deadline.
+    the actor (or opens one in `screening` with the actor's partner as lead, its level of concern
+    set by the urgency: RISK_FOR_URGENCY), sets the screening deadline from its urgency and
+    schedules the follow-up that escalates a missed deadline.
     A repeat of the same `source_reference` from the same partner is a conflict, not a new one.
     A referral into a given `case` (one the actor can see) needs the actor's partner working it,
-    the case live and about the referral's subject."""
+    the case live and about the referral's subject.
+    `subject` with `person` (the web's "same person" answer) keeps the details as typed in
+    `subject_details`. `ppn` holds the PPN details (PPN_FIELDS); `household_children` are found
+    or recorded like any person (possible matches offered, never duplicated) and added to the
+    case's household when the actor's partner leads the case.
+
+    The right, the details and the children's matches are checked before the transaction, so a
+    refusal and the matches offered stay in the access log."""
     access.check_refer(actor)
     concerns = vocabularies.check_codes("concerns", concerns, field="concerns")
     if not concerns:
@@ -607,7 +766,33 @@ def referral_create(
         raise ValidationFailed("Describe the concern.", fields={"description": ["required"]})
     _choice(urgency, Urgency, "urgency")
     _not_in_future(received_at, "received_at")
-    source_reference = (source_reference or "").strip()
+    ppn = _clean_ppn(ppn or {})
+    found = _resolve_household(actor, list(household_children))
+    return _referral_receive(
+        actor=actor, concerns=concerns, description=description, urgency=urgency,
+        subject=subject, person=person, identifiers=list(identifiers), received_at=received_at,
+        source_reference=(source_reference or "").strip(), channel=channel, case=case, ppn=ppn,
+        found=found,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def _referral_receive(
+    *,
+    actor: Actor,
+    concerns: list[str],
+    description: str,
+    urgency: str,
+    subject: Person | None,
+    person: dict[str, Any] | None,
+    identifiers: list[dict],
+    received_at: datetime | None,
+    source_reference: str,
+    channel: str | None,
+    case: Case | None,
+    ppn: dict[str, Any],
+    found: list[_ChildFound],
+) -> Intake:
     if (
         source_reference
         and Referral.objects.filter(
@@ -619,10 +804,11 @@ def referral_create(
             code="duplicate_referral",
             fields={"source_reference": ["already received"]},
         )
-    identifiers = list(identifiers)
     if subject is not None:
         found_by, matches, hidden, withheld = "given", [], 0, []
         details = {"person": str(subject.pk)}
+        # The same person, chosen on the web's duplicate check: what was typed is kept as said.
+        details.update({k: _jsonable(v) for k, v in (person or {}).items() if k in SUBJECT_FIELDS})
     elif person:
         subject, found_by, matches, hidden, withheld = _find_subject(actor, person, identifiers)
         details = {k: _jsonable(v) for k, v in person.items() if k in SUBJECT_FIELDS}
@@ -662,7 +848,10 @@ def referral_create(
             actor=actor,
             subject=subject,
             status=CaseStatus.SCREENING,
-            data={"summary": "Opened from a referral; awaiting joint screening."},
+            data={
+                "summary": "Opened from a referral; awaiting joint screening.",
+                "risk_level": RISK_FOR_URGENCY[urgency],
+            },
         )
     elif case.status == CaseStatus.REFERRED and case.lead_partner_id == actor.partner.pk:
         case = case_services.case_transition(
@@ -677,12 +866,26 @@ def referral_create(
                 submitted_by_client=actor.client, subject=subject, subject_details=details,
                 case=case, concerns=concerns, description=description, urgency=urgency,
                 received_at=received_at, screening_due_at=screening_deadline(urgency, received_at),
+                **ppn,
             )  # fmt: skip
     except IntegrityError:
         raise Conflict(
             f"Your partner has already sent a referral with reference '{source_reference}'.",
             code="duplicate_referral",
         ) from None
+    household_added = True
+    if found:
+        _record_new_children(actor, found)
+        children = list(dict.fromkeys(i.person for i in found if i.person.pk != subject.pk))
+        referral.household_children.set(children)
+        household_added = case_access.can(actor, case, case_access.CHANGE)
+        if household_added:
+            for child in children:
+                case_services.case_household_add(
+                    actor=actor, case=case, person=child, reason="Named in a referral"
+                )
+            case.refresh_from_db()
+        withheld = [*withheld, *(w for i in found for w in i.withheld)]
     followup_create(
         kind=SCREENING_FOLLOWUP,
         due_at=referral.screening_due_at,
@@ -700,11 +903,22 @@ def referral_create(
             Access(
                 "referral", referral.pk, case_id=case.pk, person_id=subject.pk,
                 justification="referral sent by this partner",
-            )
+            ),
+            # The children the referral names: their ids, never their details.
+            *(
+                Access(
+                    "person", i.person.pk, case_id=case.pk, person_id=i.person.pk,
+                    justification="named in a referral sent by this partner",
+                )
+                for i in found
+            ),
         ],
         detail={"case_opened": opened, "subject_found_by": found_by},
     )  # fmt: skip
-    return Intake(referral, found_by, opened, matches, hidden, withheld)
+    return Intake(
+        referral, found_by, opened, matches, hidden, withheld,
+        household=[(i.person, i.found_by) for i in found], household_added=household_added,
+    )  # fmt: skip
 
 
 SCREENING_CLOSES = (ScreeningOutcome.NO_FURTHER_ACTION, ScreeningOutcome.INFORMATION_ONLY)

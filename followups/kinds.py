@@ -19,6 +19,10 @@ RETENTION_REVIEW = "retention_review"
 # an escalation on the day, for the requester and their partner's managers.
 SUBJECT_ACCESS_DUE = "subject_access_due"
 SUBJECT_ACCESS_OVERDUE = "subject_access_overdue"
+# Data sharing agreements (cases/agreements.py): a review coming up, for each party's managers;
+# an agreement that lapsed with live shares under it, for each lead partner's managers.
+AGREEMENT_REVIEW = "agreement_review"
+AGREEMENT_LAPSED = "agreement_lapsed"
 
 # Claimed straight to `escalated`, not `notified`: the deadline has already been missed.
 ESCALATION_KINDS = frozenset({SCREENING_OVERDUE, SUBJECT_ACCESS_OVERDUE})
@@ -26,7 +30,7 @@ ESCALATION_KINDS = frozenset({SCREENING_OVERDUE, SUBJECT_ACCESS_OVERDUE})
 MANAGER_KINDS = frozenset(
     {
         SCREENING_OVERDUE, SUPERVISION_CHECK_IN, RETENTION_REVIEW, SUBJECT_ACCESS_DUE,
-        SUBJECT_ACCESS_OVERDUE,
+        SUBJECT_ACCESS_OVERDUE, AGREEMENT_REVIEW, AGREEMENT_LAPSED,
     }
 )  # fmt: skip
 # A member of staff's own wellbeing follow-up is theirs and their managers', nobody else's.

@@ -31,6 +31,10 @@ class Role(models.TextChoices):
     ADMIN = "admin", "System administrator"
 
 
+# For display only (the access log names a role in words); rights are decided in access modules.
+ROLE_LABELS = dict(Role.choices)
+
+
 class Scope(models.TextChoices):
     READ = "read", "Read"
     WRITE = "write", "Write"

@@ -3,8 +3,8 @@ app goes through here; case visibility itself is decided by cases.access, never 
 
 - Programmes (their configuration, capacity and places taken) are not personal data: every actor
   may read them. Their coordinators, and administrators, may change them.
-- An enrolment is visible to the coordinators of its programme (intake needs it), and to anyone who
-  can see its case through cases.access. Nobody else learns it exists: 404, logged.
+- An enrolment is visible to the coordinators of its programme (intake needs it), to its key
+  worker (their caseload), and to anyone who can see its case through cases.access. Nobody else learns it exists: 404, logged.
 - A programme's coordinators see its intake queue with the minimum person information intake needs
   (name, preferred name, age); case content stays behind cases.access.
 - Coordinators move enrolments along the workflow; people working the case may record that the
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 
 from audit.services import Access, access_record, access_refused
 from cases.access import (
@@ -27,7 +27,14 @@ from cases.access import (
 from core.errors import Forbidden, NotFound
 from partners.actor import Actor
 from partners.models import Role
-from programmes.models import Enrolment, EnrolmentSession, EnrolmentStatus, Milestone, Programme
+from programmes.models import (
+    OPEN,
+    Enrolment,
+    EnrolmentSession,
+    EnrolmentStatus,
+    Milestone,
+    Programme,
+)
 
 # Roles that may run intake when named as a programme's coordinator (a coach or mentor may be a
 # practitioner of a voluntary-sector partner). Auditors and administrators never read intake.
@@ -62,6 +69,29 @@ def _coordinating(actor: Actor):
     )
 
 
+def _key_working(actor: Actor):
+    """A condition on Enrolment: the actor is its key worker (its coach or mentor)."""
+    if actor.user is None or actor.role not in INTAKE_ROLES:
+        return Value(False, output_field=BooleanField())
+    return Q(key_worker_id=actor.user.pk)
+
+
+def enrolments_run_by(actor: Actor) -> QuerySet[Enrolment]:
+    """Open enrolments the actor runs: as a coordinator of the programme, or as key worker.
+    cases.access asks this for a person's contact and safety details: the people running
+    someone's place on a programme need to reach them safely."""
+    if actor.user is None or actor.role not in INTAKE_ROLES:
+        return Enrolment.objects.none()
+    return Enrolment.objects.filter(status__in=OPEN).filter(
+        Q(key_worker_id=actor.user.pk)
+        | Exists(
+            Programme.coordinators.through.objects.filter(
+                programme_id=OuterRef("programme_id"), user_id=actor.user.pk
+            )
+        )
+    )
+
+
 def coordinates_any_programme(actor: Actor) -> bool:
     """Coordinators see every enrolment of their programmes, whatever cases they can open."""
     if actor.user is None or actor.role not in INTAKE_ROLES:
@@ -81,13 +111,16 @@ def can_configure(actor: Actor, programme: Programme) -> bool:
 
 def enrolments_visible_to(actor: Actor) -> QuerySet[Enrolment]:
     """Every list, detail and count of enrolments starts here. Each row carries `coordinated`
-    (the actor runs its programme) and `case_visible` (the actor may open its case)."""
+    (the actor runs its programme), `key_worked` (the actor is its coach or mentor) and
+    `case_visible` (the actor may open its case). A key worker sees the enrolments they were
+    given, whether or not they can open the case: it is their caseload."""
     if not reads_case_content(actor):
         return Enrolment.objects.none()
     return Enrolment.objects.annotate(
         coordinated=_coordinating(actor),
+        key_worked=ExpressionWrapper(_key_working(actor), output_field=BooleanField()),
         case_visible=Exists(cases_visible_to(actor).filter(pk=OuterRef("case_id"))),
-    ).filter(Q(coordinated=True) | Q(case_visible=True))
+    ).filter(Q(coordinated=True) | Q(key_worked=True) | Q(case_visible=True))
 
 
 def sessions_visible_to(actor: Actor) -> QuerySet[EnrolmentSession]:
@@ -104,6 +137,8 @@ def milestones_visible_to(actor: Actor) -> QuerySet[Milestone]:
 def justification(enrolment: Enrolment) -> str:
     if getattr(enrolment, "coordinated", False):
         return f"coordinator of {enrolment.programme.slug}"
+    if getattr(enrolment, "key_worked", False) and not getattr(enrolment, "case_visible", True):
+        return "key worker"
     return "case visible"
 
 

@@ -714,18 +714,24 @@ def schedule_followups(*, programme: Programme, enrolment: Enrolment, enrolled_a
     today = timezone.localdate(enrolled_at)
     zone = timezone.get_current_timezone()
     created = []
+    numbered: dict[int, int] = {}
     for item, day in followup_dates(
         programme.followup_schedule, enrolled_on=today, details=enrolment.details
     ):
+        # A repeating item's follow-ups say which they are: six "DIVERT check-in" in a list read
+        # as one follow-up made six times.
+        n = numbered[id(item)] = numbered.get(id(item), 0) + 1
         if day < today:
             continue
+        repeat = item.get("repeat", 1)
+        title = f"{item['title']} ({n} of {repeat})" if repeat > 1 else item["title"]
         created.append(
             followup_create(
                 kind=item["kind"],
                 due_at=datetime.combine(day, FOLLOWUP_TIME, tzinfo=zone),
                 subject_resource="enrolment",
                 subject_id=enrolment.pk,
-                title=item["title"],
+                title=title[:200],
                 assignee_user=enrolment.key_worker,
                 assignee_partner=None if enrolment.key_worker_id else programme.owner,
             )

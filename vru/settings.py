@@ -469,10 +469,22 @@ TEST_FAULTS = TESTING and not PRODUCTION and env_bool("TEST_FAULTS", False)
 CHANGE_FEED_RETENTION_DAYS = env_int("CHANGE_FEED_RETENTION_DAYS", 90, minimum=1)
 # Months a closed case is kept when no data sharing agreement it was shared under says longer.
 RETENTION_DEFAULT_MONTHS = env_int("RETENTION_DEFAULT_MONTHS", 72, minimum=1)
+# Days a data sharing agreement's review may be overdue before no new share can rely on it.
+AGREEMENT_REVIEW_GRACE_DAYS = env_int("AGREEMENT_REVIEW_GRACE_DAYS", 60, minimum=0)
+# Months the access log keeps a row (audit/retention.py prunes older ones; at least a year).
+ACCESS_LOG_RETENTION_MONTHS = env_int("ACCESS_LOG_RETENTION_MONTHS", 84, minimum=12)
 # Subject access packs (governance/): a private directory, never served as static or media files.
 SUBJECT_ACCESS_DIR = Path(
     env_str("SUBJECT_ACCESS_DIR", str(VAR_DIR / "private" / "subject-access"))
 )
+# Referral CSV uploads on the web (casework/uploads.py): the largest file accepted, and the private
+# directory (never served) an uploaded file waits in until its import finishes.
+REFERRAL_UPLOAD_MAX_BYTES = env_int("REFERRAL_UPLOAD_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+REFERRAL_UPLOAD_DIR = Path(
+    env_str("REFERRAL_UPLOAD_DIR", str(VAR_DIR / "private" / "referral-uploads"))
+)
+# An uploaded file within that limit is held in memory, never spooled to the system temp directory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, REFERRAL_UPLOAD_MAX_BYTES)
 # Whether a pack names the staff who read or wrote the person's records (else organisation and
 # role only).
 SUBJECT_ACCESS_NAMES_STAFF = env_bool("SUBJECT_ACCESS_NAMES_STAFF", False)

@@ -19,6 +19,8 @@ SUMMARY_HINT = (
 class GovukDateWidget(forms.MultiWidget):
     """The GOV.UK date input: separate day, month and year boxes."""
 
+    parts = (("day", "Day", 2), ("month", "Month", 2), ("year", "Year", 4))
+
     def __init__(self, attrs=None):
         super().__init__(
             {"day": forms.TextInput(), "month": forms.TextInput(), "year": forms.TextInput()},
@@ -34,8 +36,12 @@ class GovukDateWidget(forms.MultiWidget):
 class GovukDateField(forms.MultiValueField):
     widget = GovukDateWidget
 
-    def __init__(self, *, past_only: bool = False, future_only: bool = False, **kwargs):
+    def __init__(
+        self, *, past_only: bool = False, future_only: bool = False, error_label: str = "", **kwargs
+    ):
         self.past_only, self.future_only = past_only, future_only
+        # How errors name the field when its label does not read well in a sentence.
+        self.error_label = error_label
         fields = (forms.CharField(), forms.CharField(), forms.CharField())
         kwargs.setdefault("require_all_fields", False)
         super().__init__(fields, **kwargs)
@@ -43,7 +49,7 @@ class GovukDateField(forms.MultiValueField):
     def compress(self, data_list):
         if not data_list or not any(data_list):
             return None
-        label = self.label or "The date"
+        label = self.error_label or self.label or "The date"
         if not all(data_list):
             missing = [n for n, v in zip(("day", "month", "year"), data_list, strict=True) if not v]
             raise forms.ValidationError(f"{label} must include a {' and '.join(missing)}")
@@ -59,6 +65,46 @@ class GovukDateField(forms.MultiValueField):
         if self.future_only and value <= timezone.localdate():
             raise forms.ValidationError(f"{label} must be in the future")
         return value
+
+
+class GovukTimeWidget(forms.MultiWidget):
+    """A time in the GOV.UK date-input pattern: separate hour and minute boxes."""
+
+    parts = (("hour", "Hour", 2), ("minute", "Minute", 2))
+
+    def __init__(self, attrs=None):
+        super().__init__({"hour": forms.TextInput(), "minute": forms.TextInput()}, attrs)
+
+    def decompress(self, value):
+        if isinstance(value, dt.time):
+            return [f"{value.hour:02d}", f"{value.minute:02d}"]
+        return [None, None]
+
+
+class GovukTimeField(forms.MultiValueField):
+    """A time of day on the 24-hour clock, in hour and minute boxes."""
+
+    widget = GovukTimeWidget
+
+    def __init__(self, *, error_label: str = "", **kwargs):
+        self.error_label = error_label
+        kwargs.setdefault("require_all_fields", False)
+        super().__init__((forms.CharField(), forms.CharField()), **kwargs)
+
+    def compress(self, data_list):
+        if not data_list or not any(data_list):
+            return None
+        label = self.error_label or self.label or "The time"
+        if not all(data_list):
+            missing = [n for n, v in zip(("hour", "minute"), data_list, strict=True) if not v]
+            raise forms.ValidationError(f"{label} must include an {' and '.join(missing)}")
+        try:
+            hour, minute = (int(str(v).strip()) for v in data_list)
+            return dt.time(hour, minute)
+        except ValueError:
+            raise forms.ValidationError(
+                f"{label} must be a real time on the 24-hour clock, like 21 30"
+            ) from None
 
 
 def _radio(choices, label, **kwargs):
@@ -253,6 +299,23 @@ class VoiceForm(forms.Form):
     )
 
 
+class SummaryForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    summary = forms.CharField(
+        label="Case summary",
+        help_text=SUMMARY_HINT + " The summary it replaces is kept in the case's history.",
+        widget=forms.Textarea,
+        max_length=20000,
+        error_messages={"required": "Enter the case summary"},
+    )
+    reason = forms.CharField(
+        label="Why are you changing it?",
+        help_text="For example, ‘updated after joint screening’",
+        max_length=500,
+        error_messages={"required": "Enter why you are changing the summary"},
+    )
+
+
 class AccessLogSearchForm(forms.Form):
     case = forms.CharField(
         label="Case reference or id", required=False, max_length=64,
@@ -305,7 +368,14 @@ def _grouped(items, names):
     return list(groups.items())
 
 
+# The children in the household a referral can name: a PPN rarely lists more.
+CHILD_SLOTS = 4
+
+
 class ReferralDetailsForm(forms.Form):
+    """The concern, the person's own words and the Police Protection Notice (PPN) details, written
+    for an officer at the end of a shift. Every PPN field is optional: other partners leave them."""
+
     concerns = forms.MultipleChoiceField(
         label="What are you worried about?",
         help_text="Select all that apply.",
@@ -327,16 +397,148 @@ class ReferralDetailsForm(forms.Form):
         error_messages={"required": "Select how soon this needs screening"},
     )
 
+    voice = forms.CharField(
+        label="What did they say, in their own words? (optional)",
+        help_text="Ask them what happened and what they want to happen next. Write down what they "
+        "said, as they said it. Keep your own view for the box about what you saw.",
+        widget=forms.Textarea,
+        max_length=20000,
+        required=False,
+    )
+    incident_date = GovukDateField(
+        label="Date of the incident",
+        help_text="For example, 27 3 2026",
+        required=False,
+        past_only=True,
+        error_label="The date of the incident",
+    )
+    incident_time = GovukTimeField(
+        label="Time of the incident",
+        help_text="Use the 24-hour clock, for example 21 30 for half past nine at night",
+        required=False,
+        error_label="The time of the incident",
+    )
+    incident_place = forms.CharField(
+        label="Where did it happen?",
+        help_text="An address, street or place, as in your pocket notebook",
+        max_length=200,
+        required=False,
+    )
+    occurrence_number = forms.CharField(
+        label="Occurrence or log number",
+        help_text="From your force's system, so screeners can find the full record",
+        max_length=50,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"data-width": "govuk-input--width-20", "spellcheck": "false"}
+        ),
+    )
+    present = forms.CharField(
+        label="Who was present?",
+        help_text="Everyone there when you arrived: adults, children, other agencies. Add the "
+        "children who live in the household below as well.",
+        widget=forms.Textarea,
+        max_length=5000,
+        required=False,
+    )
+    officer_observations = forms.CharField(
+        label="What did you see?",
+        help_text="Your own observations: injuries, the state of the home, how people behaved "
+        "and spoke to each other. Keep what the person told you for the box about their own words.",
+        widget=forms.Textarea,
+        max_length=20000,
+        required=False,
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["urgency"].choice_hints = {
             Urgency.STANDARD: "Within 3 days",
             Urgency.URGENT: "Within 24 hours",
         }
+        for n in range(1, CHILD_SLOTS + 1):
+            self.fields[f"child_{n}_given_name"] = forms.CharField(
+                label="First name", max_length=100, required=False,
+                widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+            )  # fmt: skip
+            self.fields[f"child_{n}_family_name"] = forms.CharField(
+                label="Last name", max_length=100, required=False,
+                widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+            )  # fmt: skip
+            self.fields[f"child_{n}_date_of_birth"] = GovukDateField(
+                label="Date of birth", help_text="If you do not know it, leave it blank",
+                required=False, past_only=True, error_label=f"Child {n}'s date of birth",
+            )  # fmt: skip
+            # The answer to "is this child someone already known?": a person id, or "new".
+            self.fields[f"child_{n}_person"] = forms.CharField(
+                label=f"Is child {n} someone already known?", required=False, max_length=40,
+                widget=forms.HiddenInput,
+            )  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        for n in range(1, CHILD_SLOTS + 1):
+            given = (data.get(f"child_{n}_given_name") or "").strip()
+            family = (data.get(f"child_{n}_family_name") or "").strip()
+            if (given or family or data.get(f"child_{n}_date_of_birth")) and not (given and family):
+                name = "child_{n}_given_name" if not given else "child_{n}_family_name"
+                self.add_error(
+                    name.format(n=n),
+                    f"Enter child {n}'s {'first' if not given else 'last'} name",
+                )
+        time_alone = data.get("incident_time") and not data.get("incident_date")
+        if time_alone and "incident_date" not in self.errors:
+            self.add_error("incident_date", "Enter the date of the incident with its time")
+        return data
+
+    def ppn(self) -> dict:
+        d = self.cleaned_data
+        return {
+            name: d.get(name)
+            for name in (
+                "incident_date", "incident_time", "incident_place", "occurrence_number",
+                "present", "officer_observations", "voice",
+            )
+        }  # fmt: skip
+
+    def child_slots(self) -> list[dict]:
+        """The children filled in: slot number, details, and the answer given to their match."""
+        d, slots = self.cleaned_data, []
+        for n in range(1, CHILD_SLOTS + 1):
+            given = (d.get(f"child_{n}_given_name") or "").strip()
+            if not given:
+                continue
+            slots.append(
+                {
+                    "n": n,
+                    "details": {
+                        "given_name": given,
+                        "family_name": d[f"child_{n}_family_name"].strip(),
+                        "date_of_birth": d.get(f"child_{n}_date_of_birth"),
+                    },
+                    "answer": (d.get(f"child_{n}_person") or "").strip(),
+                }
+            )
+        return slots
+
+    def children_fields(self) -> list[dict]:
+        """The child slots as bound fields, for the template."""
+        return [
+            {
+                "n": n,
+                "given_name": self[f"child_{n}_given_name"],
+                "family_name": self[f"child_{n}_family_name"],
+                "date_of_birth": self[f"child_{n}_date_of_birth"],
+                "person": self[f"child_{n}_person"],
+            }
+            for n in range(1, CHILD_SLOTS + 1)
+        ]
 
 
 class CaseworkReferralForm(PersonForm, ReferralDetailsForm):
     confirm_new = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # The page's order, so the error summary lists problems as the page shows them.
+    field_order = [*PersonForm.base_fields, *ReferralDetailsForm.base_fields]
 
 
 class EntryForm(forms.Form):

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from cases import access, search
 from cases.models import Case
 from partners.actor import Actor
-from partners.models import Role
+from partners.models import ROLE_LABELS
 
 
 def visible_cases(actor: Actor) -> QuerySet[Case]:
@@ -159,6 +159,7 @@ ACCESS_ACTIONS = {
     "view_subject_access": "Viewed a subject access request",
     "answer_subject_access": "Built a subject access pack",
     "download_subject_access": "Downloaded a subject access pack",
+    "upload": "Uploaded referrals",
 }
 ACCESS_RECORDS = {
     "case": "Case",
@@ -177,6 +178,7 @@ ACCESS_RECORDS = {
     "milestone": "Programme milestone",
     "programme": "Programme",
     "subject_access": "Subject access request",
+    "referral_upload": "Referral upload",
 }
 
 
@@ -198,7 +200,7 @@ def access_log_for_display(rows) -> list:
         ).values_list("pk", "reference")
     }
     for r in rows:
-        r.role_label = Role(r.role).label if r.role in Role.values else r.role
+        r.role_label = _readable(r.role, ROLE_LABELS) if r.role else r.role
         r.action_label = _readable(r.action, ACCESS_ACTIONS)
         r.record_label = _readable(r.object_type, ACCESS_RECORDS)
         case_id = r.case_id or (r.object_id if r.object_type == "case" else None)

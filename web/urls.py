@@ -6,10 +6,12 @@ from web.views import (
     casework,
     followups,
     governance,
+    governance_reports,
     home,
     manager,
     people,
     programmes,
+    referral_upload,
     referrals,
     reports,
     retention,
@@ -26,6 +28,7 @@ urlpatterns = [
     path("cases/emergency-access/", cases.case_emergency_access, name="emergency-access"),
     path("cases/<uuid:case_id>/", cases.case_detail, name="case"),
     path("cases/<uuid:case_id>/voice/", cases.case_voice, name="case-voice"),
+    path("cases/<uuid:case_id>/summary/", cases.case_summary, name="case-summary"),
     path("cases/<uuid:case_id>/status/", cases.case_status, name="case-status"),
     path("cases/<uuid:case_id>/share/", cases.case_share, name="case-share"),
     path(
@@ -67,6 +70,17 @@ urlpatterns = [
         "people/<uuid:person_id>/new-referral/",
         referrals.referral_for_person,
         name="person-new-case",
+    ),
+    path("referrals/upload/", referral_upload.referral_upload, name="referral-upload"),
+    path(
+        "referrals/uploads/<uuid:upload_id>/",
+        referral_upload.referral_upload_job,
+        name="referral-upload-job",
+    ),
+    path(
+        "referrals/uploads/<uuid:upload_id>/progress/",
+        referral_upload.referral_upload_progress,
+        name="referral-upload-progress",
     ),
     # Programmes
     path("cases/<uuid:case_id>/programmes/", programmes.case_programmes, name="case-programmes"),
@@ -147,4 +161,15 @@ urlpatterns = [
     # Partnership figures
     path("reports/", reports.partnership, name="reports"),
     path("reports/partnership.csv", reports.partnership_csv, name="reports-csv"),
+    # Record of processing (UK GDPR Art. 30), for the partnership's auditors
+    path(
+        "governance/processing/",
+        governance_reports.processing_record,
+        name="processing-record",
+    ),
+    path(
+        "governance/processing.csv",
+        governance_reports.processing_record_csv,
+        name="processing-record-csv",
+    ),
 ]

@@ -28,9 +28,50 @@ class IdentifierSerializer(serializers.Serializer):
     value = serializers.CharField(max_length=64)
 
 
+class ContactSafetySerializer(serializers.Serializer):
+    """How and when it is safe to contact the person, and who must not be told."""
+
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    safe_contact_how = serializers.CharField(
+        max_length=300, required=False, allow_blank=True,
+        help_text="How it is safe to contact them (e.g. text only, their own phone).",
+    )  # fmt: skip
+    safe_contact_when = serializers.CharField(
+        max_length=200, required=False, allow_blank=True,
+        help_text="When it is safe to contact them.",
+    )  # fmt: skip
+    do_not_tell = serializers.CharField(
+        max_length=300, required=False, allow_blank=True,
+        help_text="Who must not be told where they are or how to reach them.",
+    )  # fmt: skip
+    safety_summary = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    updated_at = serializers.DateTimeField(
+        source="contact_safety_updated_at", read_only=True, allow_null=True
+    )
+
+
+class PersonListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        items = list(data.all() if hasattr(data, "all") else data)
+        # One look at who may see the contact and safety details, for the whole page (none when
+        # the list's query already said, as `contact_safety_shown`).
+        undecided = [p.pk for p in items if getattr(p, "contact_safety_shown", None) is None]
+        if undecided:
+            self.context.setdefault("contact_safety_ids", set()).update(
+                access.contact_safety_visible_ids(self.context.get("actor"), undecided)
+            )
+        return super().to_representation(items)
+
+
 class PersonSerializer(serializers.ModelSerializer):
     identifiers = serializers.SerializerMethodField()
     display_name = serializers.CharField(read_only=True)
+    contact_safety = ContactSafetySerializer(
+        source="*", read_only=True,
+        help_text="Only for those working a case about the person or running their enrolment; "
+        "omitted for anyone else.",
+    )  # fmt: skip
 
     class Meta:
         model = Person
@@ -38,13 +79,26 @@ class PersonSerializer(serializers.ModelSerializer):
             "id", "given_name", "family_name", "preferred_name", "display_name", "date_of_birth",
             "date_of_birth_approximate", "gender", "pronouns", "language", "interpreter_needed",
             "address_line_1", "address_line_2", "town", "postcode", "uprn", "identifiers", "version",
-            "created_at", "updated_at", "processing_restricted",
+            "created_at", "updated_at", "processing_restricted", "contact_safety",
         ]  # fmt: skip
         read_only_fields = ["id", "version", "created_at", "updated_at", "processing_restricted"]
+        list_serializer_class = PersonListSerializer
 
     def get_identifiers(self, person) -> list[dict[str, str]]:
         shown = access.identifiers_shown_to(self.context.get("actor"), person.identifiers.all())
         return [{"scheme": i.scheme, "value": i.value} for i in shown]
+
+    def to_representation(self, person):
+        body = super().to_representation(person)
+        shown = getattr(person, "contact_safety_shown", None)
+        if shown is None:
+            ids = self.context.get("contact_safety_ids")
+            if ids is None:
+                ids = access.contact_safety_visible_ids(self.context.get("actor"), [person.pk])
+            shown = person.pk in ids
+        if not shown:
+            body.pop("contact_safety", None)
+        return body
 
 
 class PersonWriteSerializer(serializers.ModelSerializer):
@@ -57,6 +111,17 @@ class PersonWriteSerializer(serializers.ModelSerializer):
             "gender", "pronouns", "language", "interpreter_needed", "address_line_1", "address_line_2",
             "town", "postcode", "uprn", "identifiers",
         ]  # fmt: skip
+
+
+class PersonUpdateSerializer(PersonWriteSerializer):
+    contact_safety = ContactSafetySerializer(
+        required=False,
+        help_text="Changed only by practitioners, managers and systems of a partner working a "
+        "case about the person (403 otherwise), with the same If-Match.",
+    )
+
+    class Meta(PersonWriteSerializer.Meta):
+        fields = [*PersonWriteSerializer.Meta.fields, "contact_safety"]
 
 
 class PersonMatchRequestSerializer(serializers.Serializer):
@@ -155,13 +220,24 @@ class ShareCreateSerializer(serializers.Serializer):
 
 class AgreementSerializer(serializers.ModelSerializer):
     parties = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    active = serializers.SerializerMethodField(
+        help_text="Whether new shares may rely on the agreement today: its status is not "
+        "`ended`, its end date has not passed and its review is not overdue by more than "
+        "AGREEMENT_REVIEW_GRACE_DAYS."
+    )
 
     class Meta:
         model = DataSharingAgreement
         fields = [
             "id", "name", "parties", "purposes", "data_categories", "lawful_basis", "condition",
-            "retention_months", "starts_on", "review_date", "ends_on", "active", "updated_at",
+            "retention_months", "starts_on", "review_date", "ends_on", "status", "document_url",
+            "active", "updated_at",
         ]  # fmt: skip
+
+    def get_active(self, agreement) -> bool:
+        from cases.agreements import in_force
+
+        return in_force(agreement)
 
 
 class AccessLogSerializer(serializers.ModelSerializer):

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.models import AccessLog
-from cases import access, retention, services
+from cases import access, agreements, retention, services
 from cases.api.serializers import (
     AccessLogSerializer,
     AgreementSerializer,
@@ -23,6 +24,7 @@ from cases.api.serializers import (
     PersonMatchRequestSerializer,
     PersonMatchResponseSerializer,
     PersonSerializer,
+    PersonUpdateSerializer,
     PersonWriteSerializer,
     RelationshipCreateSerializer,
     RelationshipSerializer,
@@ -78,13 +80,19 @@ class PeopleView(VisibleListMixin, generics.ListCreateAPIView):
     filterset_class = PersonFilter
 
     def visible_queryset(self):
-        return access.persons_visible_to(self.actor).prefetch_related("identifiers")
+        return access.with_contact_safety_shown(
+            self.actor, access.persons_visible_to(self.actor)
+        ).prefetch_related("identifiers")
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         access.log_person_access(self.actor, page, action="list")
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        body = self.get_serializer(page, many=True).data
+        access.log_contact_safety_read(
+            self.actor, [p for p, row in zip(page, body, strict=True) if "contact_safety" in row]
+        )
+        return self.get_paginated_response(body)
 
     @extend_schema(request=PersonWriteSerializer, responses={201: PersonSerializer})
     def post(self, request, *args, **kwargs):
@@ -99,26 +107,29 @@ class PersonDetailView(ActorMixin, APIView):
     @extend_schema(responses=PersonSerializer)
     def get(self, request, person_id):
         person = access.person_get_for(self.actor, person_id)
-        return with_etag(
-            Response(PersonSerializer(person, context={"actor": self.actor}).data), person
-        )
+        body = PersonSerializer(person, context={"actor": self.actor}).data
+        if "contact_safety" in body:
+            access.log_contact_safety_read(self.actor, [person])
+        return with_etag(Response(body), person)
 
     @extend_schema(
-        request=PersonWriteSerializer,
+        request=PersonUpdateSerializer,
         responses=PersonSerializer,
         parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)],
     )
     def patch(self, request, person_id):
         person = access.person_get_for(self.actor, person_id, log_as=None)
         version = expected_version(request, person)
-        data = _valid(PersonWriteSerializer, request.data, partial=True)
+        data = _valid(PersonUpdateSerializer, request.data, partial=True)
         identifiers = data.pop("identifiers", None)
+        contact_safety = data.pop("contact_safety", None)
         person = services.person_update(
             actor=self.actor,
             person=person,
             expected_version=version,
             data=data,
             identifiers=identifiers,
+            contact_safety=contact_safety,
         )
         return with_etag(
             Response(PersonSerializer(person, context={"actor": self.actor}).data), person
@@ -332,9 +343,17 @@ class CaseAccessLogView(VisibleListMixin, generics.ListAPIView):
 
 
 class AgreementFilter(UpdatedSinceFilterSet):
+    active = django_filters.BooleanFilter(
+        method="filter_active", help_text="Only agreements new shares may rely on today (or not)."
+    )
+
     class Meta:
         model = DataSharingAgreement
-        fields = ["active", "lawful_basis"]
+        fields = ["status", "lawful_basis"]
+
+    def filter_active(self, queryset, name, value):
+        in_force = agreements.in_force_q(timezone.localdate())
+        return queryset.filter(in_force) if value else queryset.exclude(in_force)
 
 
 class AgreementsView(VisibleListMixin, generics.ListAPIView):

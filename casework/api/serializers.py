@@ -276,9 +276,44 @@ class ScreeningAnswerSerializer(serializers.Serializer):
     )
 
 
+PPN_READ_FIELDS = [
+    "incident_date", "incident_time", "incident_place", "occurrence_number", "present",
+    "officer_observations", "voice", "household_children",
+]  # fmt: skip
+PPN_HELP = {
+    "incident_date": "Police Protection Notice (PPN): the date of the incident (YYYY-MM-DD), not "
+    "in the future. Optional for every partner; police referrals fill in the PPN fields.",
+    "incident_time": "PPN: the time of the incident, HH:MM (24-hour clock); needs `incident_date`.",
+    "incident_place": "PPN: where the incident happened.",
+    "occurrence_number": "PPN: the police occurrence or incident log number.",
+    "present": "PPN: who was present at the incident.",
+    "officer_observations": "PPN: what the officer saw, kept apart from the person's own words.",
+    "voice": "The person's voice: what they said, in their own words.",
+}
+
+
 class ReferralSerializer(serializers.ModelSerializer):
     urgency = NamedChoiceField(
         enum_name="CaseworkUrgencyEnum", choices=Urgency.choices, read_only=True
+    )
+    incident_date = serializers.DateField(read_only=True, help_text=PPN_HELP["incident_date"])
+    incident_time = serializers.TimeField(
+        format="%H:%M", read_only=True, allow_null=True, help_text=PPN_HELP["incident_time"]
+    )
+    incident_place = serializers.CharField(read_only=True, help_text=PPN_HELP["incident_place"])
+    occurrence_number = serializers.CharField(
+        read_only=True, help_text=PPN_HELP["occurrence_number"]
+    )
+    present = serializers.CharField(read_only=True, help_text=PPN_HELP["present"])
+    officer_observations = serializers.CharField(
+        read_only=True, help_text=PPN_HELP["officer_observations"]
+    )
+    voice = serializers.CharField(read_only=True, help_text=PPN_HELP["voice"])
+    household_children = serializers.PrimaryKeyRelatedField(
+        many=True,
+        read_only=True,
+        help_text="PPN: the children in the household the referral named (person ids). When the "
+        "referral's partner leads the case they are also on the case's `household`.",
     )
     subject = serializers.PrimaryKeyRelatedField(read_only=True)
     case = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -293,6 +328,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "id", "subject", "case", "source_partner", "source_reference", "channel", "concerns",
             "description", "urgency", "received_at", "screening_due_at", "screened_at", "status",
             "overdue", "screening", "version", "created_at", "updated_at",
+            *PPN_READ_FIELDS,
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -305,6 +341,34 @@ class ReferralSerializer(serializers.ModelSerializer):
         """The decision as it stands, proposed or joint (`joint` says which)."""
         screening = getattr(referral, "screening", None)
         return ScreeningSerializer(screening).data if screening else None
+
+
+class HouseholdChildSerializer(PersonWriteSerializer):
+    """A child in the household: a person you can see (`person`), or their details, matched like
+    any person."""
+
+    person = serializers.UUIDField(
+        required=False, allow_null=True, help_text="A person you can see; or give their details."
+    )
+    new_person = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="You checked the possible matches offered (409 `household_match`) and none is "
+        "this child: record them as a new person.",
+    )
+
+    class Meta(PersonWriteSerializer.Meta):
+        fields = [*PersonWriteSerializer.Meta.fields, "person", "new_person"]
+        extra_kwargs = {"given_name": {"required": False}, "family_name": {"required": False}}
+
+    def validate(self, attrs):
+        if attrs.get("person") is None and not (
+            (attrs.get("given_name") or "").strip() and (attrs.get("family_name") or "").strip()
+        ):
+            raise serializers.ValidationError(
+                "Give the child's `person` id, or their `given_name` and `family_name`."
+            )
+        return attrs
 
 
 class ReferralCreateSerializer(serializers.Serializer):
@@ -334,12 +398,59 @@ class ReferralCreateSerializer(serializers.Serializer):
         max_length=100,
         help_text="Your own reference; a repeat is refused with 409.",
     )
+    incident_date = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text=PPN_HELP["incident_date"]
+    )
+    incident_time = serializers.TimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        input_formats=["%H:%M"],
+        help_text=PPN_HELP["incident_time"],
+    )
+    incident_place = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200,
+        help_text=PPN_HELP["incident_place"],
+    )  # fmt: skip
+    occurrence_number = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=50,
+        help_text=PPN_HELP["occurrence_number"],
+    )  # fmt: skip
+    present = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=5000,
+        help_text=PPN_HELP["present"],
+    )  # fmt: skip
+    officer_observations = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=20000,
+        help_text=PPN_HELP["officer_observations"],
+    )  # fmt: skip
+    voice = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=20000,
+        help_text=PPN_HELP["voice"],
+    )  # fmt: skip
+    household_children = HouseholdChildSerializer(
+        many=True,
+        required=False,
+        default=list,
+        help_text="PPN: the children in the household. Each is found like any person: an "
+        "identifier you can see links them; a possible match you can see is offered, never "
+        "duplicated (409 `household_match`, naming each child's matches; send the child again "
+        "with `person`, or with `new_person: true`). Added to the case's household when your "
+        "partner leads the case.",
+    )
 
 
 class PossibleDuplicateSerializer(serializers.Serializer):
     person = serializers.UUIDField()
     score = serializers.FloatField()
     reason = serializers.CharField()
+
+
+class HouseholdFoundSerializer(serializers.Serializer):
+    person = serializers.UUIDField()
+    found_by = NamedChoiceField(
+        enum_name="ReferralSubjectFoundByEnum", choices=["given", "identifier", "new person"]
+    )
 
 
 class IntakeSerializer(serializers.Serializer):
@@ -355,6 +466,13 @@ class IntakeSerializer(serializers.Serializer):
         child=serializers.CharField(),
         help_text="Identifiers already held by a record you may not see; not copied to the new "
         "person (screening resolves the duplicate).",
+    )
+    household = HouseholdFoundSerializer(
+        many=True, help_text="The children in the household, in the order sent."
+    )
+    household_added = serializers.BooleanField(
+        help_text="Whether the children were added to the case's household: false when the "
+        "referral joined a case another partner leads (its lead partner adds them)."
     )
 
 
@@ -378,6 +496,11 @@ class ReferralIntakeResponseSerializer(ReferralSerializer):
                 ],
                 "hidden_matches": intake.hidden_matches,
                 "withheld_identifiers": intake.withheld_identifiers,
+                "household": [
+                    {"person": person.pk, "found_by": found_by}
+                    for person, found_by in intake.household
+                ],
+                "household_added": intake.household_added,
             }
         ).data
 

@@ -450,12 +450,35 @@ class ReferralsView(VisibleListMixin, generics.ListCreateAPIView):
                     "No person you can see has that id.", fields={"subject": ["unknown person"]}
                 ) from None
         identifiers = (person or {}).pop("identifiers", [])
+        ppn = {name: data.pop(name) for name in services.PPN_FIELDS}
+        children = [
+            self._household_child(index, child)
+            for index, child in enumerate(data.pop("household_children"))
+        ]
         intake = services.referral_create(
-            actor=self.actor, subject=subject, person=person, identifiers=identifiers, **data
-        )
+            actor=self.actor, subject=subject, person=person, identifiers=identifiers, ppn=ppn,
+            household_children=children, **data,
+        )  # fmt: skip
         referral = _referrals(Referral.objects.filter(pk=intake.referral.pk)).get()
         body = ReferralIntakeResponseSerializer(referral, context={"intake": intake}).data
         return with_etag(Response(body, status=status.HTTP_201_CREATED), referral)
+
+    def _household_child(self, index: int, child: dict) -> services.HouseholdChild:
+        person_id = child.pop("person", None)
+        if person_id:
+            try:
+                person = case_access.person_get_for(self.actor, person_id, log_as=None)
+            except NotFound:
+                raise ValidationFailed(
+                    "No person you can see has that id.",
+                    fields={f"household_children.{index}.person": ["unknown person"]},
+                ) from None
+            return services.HouseholdChild(person=person)
+        return services.HouseholdChild(
+            identifiers=child.pop("identifiers", []),
+            new_person=child.pop("new_person", False),
+            details=child,
+        )
 
 
 class ReferralDetailView(ActorMixin, APIView):

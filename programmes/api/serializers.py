@@ -205,7 +205,8 @@ class EnrolmentTransitionRequestSerializer(serializers.Serializer):
         allow_blank=True,
         default="",
         max_length=2000,
-        help_text="Why; required for ineligible, withdrawn, declined and overrides.",
+        help_text="Why; required for ineligible, withdrawn, declined and overrides, and for "
+        "offered or enrolled straight from eligibility_checked while anyone is on the waiting list.",
     )
     outcome = serializers.CharField(
         required=False,

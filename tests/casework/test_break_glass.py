@@ -149,7 +149,7 @@ class TestBreakGlassNeedsAnAgreementAndApproval:
         assert logged(outsider, action="break_glass", allowed=False).exists()
 
     def test_an_ended_agreement_does_not_count(self, api, make_case, outsider, emergency_agreement):
-        emergency_agreement.active = False
+        emergency_agreement.status = "ended"
         emergency_agreement.save()
         case = make_case(summary="Police-only case")
         assert open_glass(api, outsider, case).status_code == 403

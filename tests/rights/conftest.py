@@ -13,13 +13,14 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from cases import services as case_services
 from cases.identifiers import Scheme
 from cases.models import LawfulBasis, PersonIdentifier
 from casework import services as casework_services
+from governance import services as governance_services
 from partners.actor import actor_for_user
 from partners.models import Role
 from programmes import access as programme_access
@@ -92,6 +93,10 @@ class World:
     # The programme table.
     enrolment_id: object
     programme_personas: dict[str, Persona] = field(default_factory=dict)
+    # A subject access request the police's managers made about another police case's subject
+    # (its pack ready), and that person.
+    subject_access_id: object = None
+    subject_access_person_id: object = None
 
 
 def _actor(user):
@@ -238,7 +243,16 @@ def build_world() -> World:
         "auditor": _persona(factories.make_user(vru, Role.AUDITOR, email="auditor@vru.example")),
     }
 
+    # Information rights: a subject access pack the police's managers asked for, built. About the
+    # programme case's subject, whom no cell disposes of (disposal deletes the person's packs).
+    request = governance_services.subject_access_request(
+        actor=_actor(personas["manager"].user), person=programme_case.subject
+    )
+    assert governance_services.subject_access_generate(request.pk) == "ready"
+
     return World(
+        subject_access_id=request.pk,
+        subject_access_person_id=programme_case.subject_id,
         police=police,
         school=school,
         third=third,
@@ -252,9 +266,19 @@ def build_world() -> World:
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
     """Built once for the module in a transaction that is rolled back afterwards; each test runs
-    in a savepoint inside it (pytest-django supports wrapping tests in wider transactions)."""
+    in a savepoint inside it (pytest-django supports wrapping tests in wider transactions).
+    Subject access packs are written under the test run's own temporary directory."""
+    packs = override_settings(SUBJECT_ACCESS_DIR=tmp_path_factory.mktemp("packs"))
+    packs.enable()
+    try:
+        yield from _world(django_db_blocker)
+    finally:
+        packs.disable()
+
+
+def _world(django_db_blocker):
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()

@@ -220,6 +220,102 @@ CASE_OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 
+# Information rights and retention (docs/information-governance.md): decided by the managers of a
+# partner that can see the person (subject access, restriction), and by the lead partner's managers
+# (legal holds, retention decisions; the partnership's auditors, of the VRU, may also hold a case,
+# but every actor here works for the police). A subject access request is followed and downloaded
+# by its own partner's managers: it is tried on one the police's managers made about the subject of
+# another case the police lead, its pack ready. Retention decisions are tried on the case once closed
+# and past its retention date; lifting, on a restriction or hold in place.
+_MANAGERS_OF = {
+    "practitioner": (),
+    "coordinator": (),
+    "auditor": (),
+    "admin": (),
+    "client": (),
+}
+
+GOVERNANCE_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "request_subject_access",
+        "ask for a subject access pack of the person the case is about",
+        (API, WEB),
+        {**_MANAGERS_OF, "manager": (L, S)},
+        how={
+            API: "POST /api/v1/people/{id}/subject-access",
+            WEB: "/people/{id}/subject-access/",
+        },
+    ),
+    Operation(
+        "follow_subject_access",
+        "follow a subject access request the own partner made",
+        (API, WEB),
+        {**_MANAGERS_OF, "manager": (ANY,)},
+        situations=(ANY,),
+        how={API: "GET /api/v1/subject-access/{id}", WEB: "GET /people/{id}/information-rights/"},
+    ),
+    Operation(
+        "download_subject_access",
+        "download its pack",
+        (API, WEB),
+        {**_MANAGERS_OF, "manager": (ANY,)},
+        situations=(ANY,),
+        how={
+            API: "GET /api/v1/subject-access/{id}/download",
+            WEB: "GET /subject-access/{id}/download/",
+        },
+    ),
+    Operation(
+        "restrict_processing",
+        "restrict the processing of the person's data",
+        (API, WEB),
+        {**_MANAGERS_OF, "manager": (L, S)},
+        how={API: "POST /api/v1/people/{id}/restriction", WEB: "/people/{id}/restriction/"},
+    ),
+    Operation(
+        "lift_restriction",
+        "lift the restriction",
+        (API, WEB),
+        {**_MANAGERS_OF, "manager": (L, S)},
+        how={API: "DELETE /api/v1/people/{id}/restriction", WEB: "/people/{id}/restriction/"},
+    ),
+    Operation(
+        "place_legal_hold",
+        "place a legal hold on the case",
+        (API, WEB),
+        {**_MANAGERS_OF, "manager": (L,)},
+        how={API: "POST /api/v1/cases/{id}/legal-hold", WEB: "/cases/{id}/legal-hold/"},
+    ),
+    Operation(
+        "lift_legal_hold",
+        "lift the legal hold",
+        (API, WEB),
+        {**_MANAGERS_OF, "manager": (L,)},
+        how={API: "DELETE /api/v1/cases/{id}/legal-hold", WEB: "/cases/{id}/legal-hold/"},
+    ),
+    Operation(
+        "extend_retention",
+        "keep the closed case longer",
+        (API, WEB),
+        {**_MANAGERS_OF, "manager": (L,)},
+        how={
+            API: "POST /api/v1/cases/{id}/retention (extend)",
+            WEB: "/cases/{id}/retention/extend/",
+        },
+    ),
+    Operation(
+        "dispose_case",
+        "dispose of the closed case",
+        (API, WEB),
+        {**_MANAGERS_OF, "manager": (L,)},
+        how={
+            API: "POST /api/v1/cases/{id}/retention (dispose)",
+            WEB: "/cases/{id}/retention/dispose/",
+        },
+    ),
+)
+CASE_OPERATIONS += GOVERNANCE_OPERATIONS
+
 # How the rendered table groups the operations.
 CASE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Reading a case", ("view_case",)),
@@ -237,6 +333,7 @@ CASE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("People", ("edit_person", "create_person", "match_people")),
     ("Changing and sharing a case", ("change_case", "close_case", "share_case")),
     ("Emergency access", ("break_glass",)),
+    ("Information rights and retention", tuple(op.name for op in GOVERNANCE_OPERATIONS)),
 )
 
 
@@ -431,7 +528,12 @@ def render_markdown() -> str:
             "is 403) and nothing is written. *Checked through* names the channels each row is run "
             "through by `tests/rights/test_parity.py`; a partner system has no web pages. "
             "Break-glass is tried on a case the school leads and has not shared (police and school "
-            "have a data sharing agreement)."
+            "have a data sharing agreement). Information rights and retention: a subject access "
+            "request is followed and downloaded on one the police's managers made about the "
+            "subject of another case the police lead, its pack ready; retention decisions are tried "
+            "on the case once closed and past its retention date, lifting on a restriction or "
+            "legal hold in place. The partnership's auditors (of the VRU) may also place and lift "
+            "a legal hold on any case; the auditor here is the police's."
         ),
         "",
     ]

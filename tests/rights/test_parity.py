@@ -22,8 +22,17 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from cases.models import BreakGlassAccess, Case, ConsentRecord, Person, Share
+from cases.models import (
+    BreakGlassAccess,
+    Case,
+    ConsentRecord,
+    LegalHold,
+    Person,
+    ProcessingRestriction,
+    Share,
+)
 from casework.models import Action, AdversityRecord, ChronologyEntry, Screening
+from governance.models import SubjectAccessRequest
 from programmes.models import Enrolment, EnrolmentSession, Milestone
 from tests.conftest import Api
 from tests.rights import table
@@ -49,18 +58,26 @@ class Outcome:
     body: bytes = b""
 
 
+def _body(response) -> bytes:
+    """The response's bytes, a download (a streamed file) included."""
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return response.content
+
+
 def _api_outcome(response) -> Outcome:
     status = response.status_code
-    detail = f"{status} {response.content[:400]!r}"
+    body = _body(response)
+    detail = f"{status} {body[:400]!r}"
     if 200 <= status < 300:
-        return Outcome("allowed", status, detail, response.content)
+        return Outcome("allowed", status, detail, body)
     if status in (403, 404) and _error_shape(response):
-        return Outcome("refused", status, detail, response.content)
+        return Outcome("refused", status, detail, body)
     if status == 400 and _error_shape(response) and _unknown_reference(response.json()["error"]):
         # A record named in the body (not the URL) that the caller cannot see is an unknown id:
         # refused, with nothing revealed, exactly as for an id that does not exist.
-        return Outcome("refused", status, detail, response.content)
-    return Outcome("unexpected", status, detail, response.content)
+        return Outcome("refused", status, detail, body)
+    return Outcome("unexpected", status, detail, body)
 
 
 def _unknown_reference(error: dict) -> bool:
@@ -99,7 +116,7 @@ def _sync_outcome(response) -> Outcome:
 
 def _web_outcome(response, *, read: bool = False) -> Outcome:
     status = response.status_code
-    content = response.content
+    content = _body(response)
     assert b"CSRF verification failed" not in content, "the form was posted without its token"
     detail = f"{status} {response.get('Location', '')} {_text(content)[:300]!r}"
     if status in (403, 404):
@@ -195,7 +212,36 @@ PROBES = {
         BreakGlassAccess.objects.filter(case_id=s.case_id).count(),
         BreakGlassAccess.objects.filter(case_id=s.case_id, opened_at__isnull=False).count(),
     ),
+    "request_subject_access": lambda s: SubjectAccessRequest.objects.filter(
+        person_id=s.place.subject_id
+    ).count(),
+    "follow_subject_access": lambda s: None,
+    "download_subject_access": lambda s: None,
+    "restrict_processing": lambda s: _restrictions(s),
+    "lift_restriction": lambda s: _restrictions(s),
+    "place_legal_hold": lambda s: _holds(s),
+    "lift_legal_hold": lambda s: _holds(s),
+    "extend_retention": lambda s: Case.objects.get(pk=s.case_id).retention_until,
+    "dispose_case": lambda s: Case.objects.filter(pk=s.case_id).exists(),
 }
+# Reads: allowed is 200 with the record (no redirect), and nothing is written.
+READS = {"view_case", "follow_subject_access", "download_subject_access"}
+
+
+def _restrictions(s: Scene):
+    return (
+        Person.objects.get(pk=s.place.subject_id).processing_restricted,
+        ProcessingRestriction.objects.filter(
+            person_id=s.place.subject_id, lifted_at__isnull=True
+        ).count(),
+    )
+
+
+def _holds(s: Scene) -> int:
+    return LegalHold.objects.filter(case_id=s.case_id, lifted_at__isnull=True).count()
+
+
+RETENTION_REASON = "Held for a Child Safeguarding Practice Review."
 
 
 def _api_request(scene: Scene, api: Api):
@@ -298,6 +344,41 @@ def _api_request(scene: Scene, api: Api):
         return api.post(
             f"/api/v1/cases/{case_id}/break-glass", {"reason": BREAK_GLASS_REASON}, format="json"
         )
+    if op == "request_subject_access":
+        return api.post(f"/api/v1/people/{place.subject_id}/subject-access", {}, format="json")
+    if op == "follow_subject_access":
+        return api.get(f"/api/v1/subject-access/{scene.world.subject_access_id}")
+    if op == "download_subject_access":
+        return api.get(f"/api/v1/subject-access/{scene.world.subject_access_id}/download")
+    if op == "restrict_processing":
+        return api.post(
+            f"/api/v1/people/{place.subject_id}/restriction",
+            {"reason": "Contests the accuracy of the record."},
+            format="json",
+        )
+    if op == "lift_restriction":
+        return api.delete(
+            f"/api/v1/people/{place.subject_id}/restriction",
+            {"reason": "Record corrected."},
+            format="json",
+        )
+    if op == "place_legal_hold":
+        return api.post(
+            f"/api/v1/cases/{case_id}/legal-hold", {"reason": RETENTION_REASON}, format="json"
+        )
+    if op == "lift_legal_hold":
+        return api.delete(f"/api/v1/cases/{case_id}/legal-hold")
+    if op == "extend_retention":
+        until = timezone.localdate() + timedelta(days=400)
+        return api.post(
+            f"/api/v1/cases/{case_id}/retention",
+            {"decision": "extend", "until": until.isoformat(), "reason": RETENTION_REASON},
+            format="json",
+        )
+    if op == "dispose_case":
+        return api.post(
+            f"/api/v1/cases/{case_id}/retention", {"decision": "dispose"}, format="json"
+        )
     raise AssertionError(f"no API request for {op}")
 
 
@@ -386,6 +467,26 @@ def _web_request(scene: Scene, browser: Browser):
             "/cases/emergency-access/",
             {"reference": place.reference, "reason": BREAK_GLASS_REASON, "confirm": "on"},
         )
+    if op == "request_subject_access":
+        return browser.post(f"/people/{place.subject_id}/subject-access/", {})
+    if op == "follow_subject_access":
+        return browser.get(f"/people/{scene.world.subject_access_person_id}/information-rights/")
+    if op == "download_subject_access":
+        return browser.get(f"/subject-access/{scene.world.subject_access_id}/download/")
+    if op in ("restrict_processing", "lift_restriction"):
+        return browser.post(
+            f"/people/{place.subject_id}/restriction/", {"reason": "Asked by the person."}
+        )
+    if op in ("place_legal_hold", "lift_legal_hold"):
+        return browser.post(f"{base}/legal-hold/", {"reason": RETENTION_REASON})
+    if op == "extend_retention":
+        until = timezone.localdate() + timedelta(days=400)
+        return browser.post(
+            f"{base}/retention/extend/",
+            {**_date_fields("until", until), "reason": RETENTION_REASON},
+        )
+    if op == "dispose_case":
+        return browser.post(f"{base}/retention/dispose/", {"confirm": "on"})
     raise AssertionError(f"no web form for {op}")
 
 
@@ -435,6 +536,27 @@ def _case_params(channel: str):
 
 
 def _prepare(scene: Scene) -> None:
+    op, place = scene.operation, scene.place
+    lead_partner = scene.world.police if scene.situation == table.L else scene.world.school
+    placed_by = scene.world.personas["manager"].user
+    if op == "lift_restriction":
+        ProcessingRestriction.objects.create(
+            person_id=place.subject_id, reason="Contests the record.", placed_by=placed_by,
+            placed_by_partner=scene.world.police,
+        )  # fmt: skip
+        Person.objects.filter(pk=place.subject_id).update(processing_restricted=True)
+    if op == "lift_legal_hold":
+        LegalHold.objects.create(
+            case_id=place.case_id, reason=RETENTION_REASON, placed_by=placed_by,
+            placed_by_partner=lead_partner,
+        )  # fmt: skip
+    if op in ("extend_retention", "dispose_case"):
+        # Closed a year ago, and its retention period has run out.
+        Case.objects.filter(pk=place.case_id).update(
+            status="closed",
+            closed_at=timezone.now() - timedelta(days=365),
+            retention_until=timezone.localdate() - timedelta(days=1),
+        )
     if scene.operation == "break_glass":
         # The police practitioner opened the break-glass case for the world; this cell asks
         # about a first use in 24 hours (a second one waits for a manager's approval).
@@ -451,6 +573,8 @@ def _check(scene: Scene, outcome: Outcome, before, after) -> None:
             assert after != before, f"allowed but nothing was written: {outcome.detail}"
         if scene.operation == "view_case":
             assert scene.place.reference.encode() in outcome.body
+        if scene.operation == "download_subject_access":
+            assert outcome.body.startswith(b"PK"), "not the pack (a ZIP)"
         return
     assert outcome.kind in ("refused", "refused_by_form"), (
         f"expected refused, got {outcome.kind}: {outcome.detail}"
@@ -473,7 +597,7 @@ def _run(world: World, operation: str, role: str, situation: str, channel: str) 
         outcome = _sync_outcome(_sync_request(scene, _api(scene.persona)))
     else:
         response = _web_request(scene, scene.persona.browser)
-        outcome = _web_outcome(response, read=operation == "view_case")
+        outcome = _web_outcome(response, read=operation in READS)
     _check(scene, outcome, before, probe(scene))
 
 

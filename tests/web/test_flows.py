@@ -49,7 +49,8 @@ class TestReferral:
             "date_of_birth_day": "14", "date_of_birth_month": "3", "date_of_birth_year": "2010",
         }).content.decode()  # fmt: skip
         assert "Jay Clarke" in body and f"Open case {case.reference}" in body
-        assert f"/people/{case.subject_id}/new-referral/" in body
+        # "Same person" saves what was typed for the matched record (tests/web/test_ppn_referral.py).
+        assert f'name="same_person" value="{case.subject_id}"' in body
 
     def test_no_match_saves_straight_away(self, login, officer, agreement):
         response = login(officer).post("/referrals/new/", REFERRAL)

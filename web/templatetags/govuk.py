@@ -7,14 +7,14 @@ from django.conf import settings
 from django.utils.html import format_html
 
 from partners.actor import request_actor
-from web.forms import GovukDateWidget
+from web.forms import GovukDateWidget, GovukTimeWidget
 
 register = template.Library()
 
 
 def _kind(widget) -> str:
-    if isinstance(widget, GovukDateWidget):
-        return "date"
+    if isinstance(widget, GovukDateWidget | GovukTimeWidget):
+        return "date"  # the GOV.UK date-input pattern, for times too
     # CheckboxSelectMultiple is a subclass of RadioSelect: test it first.
     if isinstance(widget, forms.CheckboxSelectMultiple):
         return "checkboxes"
@@ -35,7 +35,7 @@ def field_anchor(field) -> str:
     """Where an error summary link should take the user: the first input of the field."""
     kind = _kind(field.field.widget)
     if kind == "date":
-        return f"{field.auto_id}_day"
+        return f"{field.auto_id}_{field.field.widget.parts[0][0]}"
     if kind in ("radios", "checkboxes"):
         return f"{field.auto_id}_0"
     return field.auto_id
@@ -95,11 +95,9 @@ def govuk_field(field, width: str = "", label_class: str = "", rows: int = 5, **
         context["groups"] = groups
     if kind == "date":
         parts = widget.decompress(value) if not isinstance(value, list) else value
-        parts = list(parts or [None, None, None])
+        parts = list(parts or [None] * len(widget.parts))
         context["parts"] = [
-            ("day", "Day", parts[0] or "", 2),
-            ("month", "Month", parts[1] or "", 2),
-            ("year", "Year", parts[2] or "", 4),
+            (key, text, parts[i] or "", size) for i, (key, text, size) in enumerate(widget.parts)
         ]
     if kind == "checkbox":
         context["checked"] = bool(value) and value not in ("False", "false", "0")
@@ -168,11 +166,14 @@ def _nav_for(me) -> list[tuple[str, str, str]]:
     from programmes import access as programme_access
 
     if access.reviews_access(me):
-        return [
+        items = [
             ("/audit/access-log/", "Access log", "/audit/access-log/"),
             ("/audit/break-glass/", "Break-glass", "/audit/break-glass/"),
             ("/reports/", "Reports", "/reports/"),
         ]
+        if access.can_read_processing_record(me):
+            items.append(("/governance/processing/", "Record of processing", "/governance/"))
+        return items
     if not access.reads_case_content(me):
         return [("/admin/", "Administration", "/admin/")]
     items = [

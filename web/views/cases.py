@@ -32,6 +32,7 @@ from web.forms import (
     CaseSearchForm,
     RevokeForm,
     ShareForm,
+    SummaryForm,
     TransitionForm,
     VoiceForm,
 )
@@ -228,6 +229,39 @@ def case_voice(request, actor, case_id):
             messages.success(request, "The person's voice has been saved.")
             return redirect("web:case", case_id=case.pk)
     return render(request, "web/case_voice.html", {"case": case, "form": form})
+
+
+@page(access.writes_case_content)
+def case_summary(request, actor, case_id):
+    """The summary, changed at any stage (after screening too) by those who may change the case;
+    each change, with its reason, is kept in the case's history and shown here."""
+    case = access.case_get_for(actor, case_id, access.CHANGE, log_as="view")
+    form = SummaryForm(
+        request.POST or None, initial={"version": case.version, "summary": case.summary}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.case_update(
+                actor=actor, case=case, expected_version=data["version"],
+                data={"summary": data["summary"].strip()}, reason=data["reason"],
+            )  # fmt: skip
+        except PreconditionFailed:
+            form.add_error(
+                None,
+                "Someone else changed this case while you were writing. Your words are still "
+                "below: copy them, reload the page and change the summary again.",
+            )
+        else:
+            messages.success(request, "The case summary has been saved.")
+            return redirect("web:case", case_id=case.pk)
+    earlier = [
+        h for h in case.history.select_related("changed_by", "partner").order_by("-version")
+        if "summary" in h.changes
+    ]  # fmt: skip
+    return render(
+        request, "web/case_summary.html", {"case": case, "form": form, "earlier": earlier}
+    )
 
 
 @page(access.writes_case_content)
