@@ -112,9 +112,9 @@ def generate() -> None:
             """
             INSERT INTO cases_person (id, version, created_at, updated_at, given_name, family_name, preferred_name,
                 date_of_birth, date_of_birth_approximate, gender, pronouns, language, interpreter_needed,
-                address_line_1, address_line_2, town, postcode, uprn, created_by_partner_id)
+                address_line_1, address_line_2, town, postcode, uprn, created_by_partner_id, processing_restricted)
             SELECT bp.id, 1, now() - (bp.i || ' seconds')::interval, now(), 'Given' || bp.i, 'Family' || (bp.i %% 5000), '',
-                date '2005-01-01' + (bp.i %% 5000), false, '', '', '', false, '', '', '', '', '', p.id
+                date '2005-01-01' + (bp.i %% 5000), false, '', '', '', false, '', '', '', '', '', p.id, false
             FROM bench_person bp JOIN bench_partner p ON p.n = bp.i %% %s
             """,
             [PARTNERS],

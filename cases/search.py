@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from cases.models import Case, Person, PersonIdentifier
 
 MAX_WORDS = 4
+FEW_PEOPLE = 5000
 
 
 def people_named(text: str) -> QuerySet[Person]:
@@ -50,15 +51,18 @@ def cases_matching(text: str, *, identifiers: bool = False) -> Q:
     """A filter on cases: the case with this reference, else those whose subject's names match
     every word (and, with `identifiers`, whose subject holds an identifier of that value).
 
-    The name part is a plain `subject IN (people)`, so the database chooses which side to start
-    from: the few people matching a rare name, or the visible cases in page order when a name is
-    common (a walk that then meets a match every few rows)."""
+    A rare name (at most FEW_PEOPLE people) is searched from its people, looked up through the
+    trigram indexes and named outright; a common one by walking the visible cases in page order,
+    which then meets a match every few rows."""
     text = text.strip()
     # References are issued in capitals (VRU-2026-000123): the unique index answers this.
     reference = Case.objects.filter(reference=text.upper()).values_list("pk", flat=True).first()
     if reference is not None:
         return Q(pk=reference)
-    subjects = people_named(text).values("pk")
-    if identifiers:
-        subjects = subjects.union(_by_identifier(text))
-    return Q(subject__in=subjects)
+    holders = list(_by_identifier(text).values_list("person_id", flat=True)) if identifiers else []
+    named = list(people_named(text).values_list("pk", flat=True)[: FEW_PEOPLE + 1])
+    if len(named) <= FEW_PEOPLE:
+        # A rare name: naming its people outright lets the database start from them (its
+        # estimate of a substring match is a guess; a list's size is not).
+        return Q(subject__in=named + holders)
+    return Q(subject__in=people_named(text).values("pk")) | Q(subject__in=holders)
