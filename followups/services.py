@@ -92,6 +92,20 @@ def followups_cancel_pending(
     return qs.update(status=FollowUp.Status.CANCELLED, updated_at=now, completed_at=now)
 
 
+def followups_reassign_open(
+    *, subject_resource: str, subject_ids: Iterable, assignee_user=None, assignee_partner=None
+) -> int:
+    """Give what is still open for these subjects to someone else (e.g. an enrolment's new key
+    worker): pending ones, and notified ones not yet done, which the new assignee must now see."""
+    return FollowUp.objects.filter(
+        subject_resource=subject_resource,
+        subject_id__in=list(subject_ids),
+        status__in=(FollowUp.Status.PENDING, FollowUp.Status.NOTIFIED),
+    ).update(
+        assignee_user=assignee_user, assignee_partner=assignee_partner, updated_at=timezone.now()
+    )
+
+
 @transaction.atomic
 def followup_complete(*, actor: Actor, followup: FollowUp) -> FollowUp:
     """Marks the follow-up done. Only open ones (pending, notified, escalated) can be completed."""

@@ -24,7 +24,12 @@ from cases.services import ensure_processing_allowed
 from core.changes import record_change
 from core.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
 from core.guards import guarded
-from followups.services import followup_create, followups_cancel_pending, notify
+from followups.services import (
+    followup_create,
+    followups_cancel_pending,
+    followups_reassign_open,
+    notify,
+)
 from partners.actor import Actor
 from partners.models import User
 from programmes import access, selectors
@@ -383,6 +388,14 @@ def enrolment_update(
         raise PreconditionFailed(
             "This enrolment has been changed since you read it. Fetch it again and reapply your change."
         )
+    if "key_worker" in fields and fields["key_worker"] != enrolment.key_worker:
+        # The check-ins follow the enrolment to its new coach or mentor (else to the partner
+        # that runs the programme), so they are on the caseload of whoever now works it.
+        followups_reassign_open(
+            subject_resource="enrolment", subject_ids=[enrolment.pk],
+            assignee_user=fields["key_worker"],
+            assignee_partner=None if fields["key_worker"] else programme.owner,
+        )  # fmt: skip
     if "priority" in fields:
         # Why someone moved on the waiting list is about them: it is kept in the enrolment's
         # history (read by those who see the enrolment), never in the access log.
