@@ -11,7 +11,11 @@ from sync import services, webhooks
 @shared_task(name="sync.deliver_webhook", ignore_result=True)
 def deliver_webhook(delivery_id: str) -> str:
     """One delivery attempt; on failure the next is scheduled with exponential back-off."""
-    return webhooks.deliver(delivery_id)
+    return webhooks.deliver(delivery_id, retry=_deliver_later)
+
+
+def _deliver_later(delivery_id: str, seconds: float) -> None:
+    deliver_webhook.apply_async(kwargs={"delivery_id": delivery_id}, countdown=seconds)
 
 
 @shared_task(name="sync.webhooks_fan_out", ignore_result=True)

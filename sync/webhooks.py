@@ -31,6 +31,7 @@ import secrets
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache, partial
@@ -487,8 +488,15 @@ def _claim(delivery_id) -> WebhookDelivery | None:
     return WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
 
 
-def deliver(delivery_id) -> str:
-    """One attempt. Returns the delivery's status afterwards ("skipped" if not ours to send)."""
+# Schedules another attempt at a delivery in so many seconds. The Celery task passes its own
+# (sync/tasks.py), so this module never imports the tasks that call it.
+Retry = Callable[[str, float], None]
+
+
+def deliver(delivery_id, *, retry: Retry | None = None) -> str:
+    """One attempt. Returns the delivery's status afterwards ("skipped" if not ours to send).
+    A failed attempt that may be retried soon is handed to `retry`; without one (or when the
+    back-off is long) the sweep sends it again once due."""
     delivery = _claim(delivery_id)
     if delivery is None:
         return "skipped"
@@ -513,10 +521,12 @@ def deliver(delivery_id) -> str:
         )
         WebhookSubscription.objects.filter(pk=subscription.pk).update(consecutive_failures=0)
         return WebhookDelivery.Status.DELIVERED
-    return _failed(delivery, status_code, category)
+    return _failed(delivery, status_code, category, retry)
 
 
-def _failed(delivery: WebhookDelivery, status_code: int | None, category: str) -> str:
+def _failed(
+    delivery: WebhookDelivery, status_code: int | None, category: str, retry: Retry | None
+) -> str:
     subscription = delivery.subscription
     gave_up = delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS
     delay = backoff(delivery.attempts)
@@ -539,14 +549,8 @@ def _failed(delivery: WebhookDelivery, status_code: int | None, category: str) -
         last = f"{category}, HTTP {status_code}" if status_code else category
         _disable(subscription, f"{failures} deliveries in a row failed (last: {last})")
         return WebhookDelivery.Status.CANCELLED
-    if not gave_up and delay <= RETRY_COUNTDOWN_MAX:
-        from sync.tasks import deliver_webhook
-
-        transaction.on_commit(
-            lambda: deliver_webhook.apply_async(
-                kwargs={"delivery_id": str(delivery.pk)}, countdown=delay.total_seconds()
-            )
-        )
+    if retry is not None and not gave_up and delay <= RETRY_COUNTDOWN_MAX:
+        transaction.on_commit(lambda: retry(str(delivery.pk), delay.total_seconds()))
     return status
 
 
