@@ -160,6 +160,11 @@ ACCESS_ACTIONS = {
     "answer_subject_access": "Built a subject access pack",
     "download_subject_access": "Downloaded a subject access pack",
     "upload": "Uploaded referrals",
+    "view_contact_safety": "Viewed how to contact them safely",
+    "update_contact_safety": "Changed how to contact them safely",
+    "list_caseload": "Listed their caseload",
+    "list_inbox": "Listed the inbox",
+    "recheck_eligibility": "Checked eligibility again",
 }
 ACCESS_RECORDS = {
     "case": "Case",

@@ -67,8 +67,10 @@ class PersonListSerializer(serializers.ListSerializer):
 class PersonSerializer(serializers.ModelSerializer):
     identifiers = serializers.SerializerMethodField()
     display_name = serializers.CharField(read_only=True)
+    # Not read-only, so that the schema does not list it as always present: it is omitted for
+    # those who may not see it. This serializer only ever writes responses.
     contact_safety = ContactSafetySerializer(
-        source="*", read_only=True,
+        source="*", required=False,
         help_text="Only for those working a case about the person or running their enrolment; "
         "omitted for anyone else.",
     )  # fmt: skip
