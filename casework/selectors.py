@@ -79,11 +79,20 @@ def _answers() -> Prefetch:
     )
 
 
-def referrals_with_related(queryset: QuerySet[Referral]) -> QuerySet[Referral]:
-    """With their screening decision, who took part and every partner's answer to it."""
+def referrals_with_related(
+    queryset: QuerySet[Referral], actor: Actor | None = None
+) -> QuerySet[Referral]:
+    """With their screening decision, who took part and every partner's answer to it. Given the
+    reader, the household children are only those they may see (the API lists their ids; a
+    child's id is not to be learnt from a referral)."""
+    children = (
+        Prefetch("household_children", queryset=case_access.persons_visible_to(actor))
+        if actor is not None
+        else "household_children"
+    )
     return queryset.select_related(
         "case", "source_partner", "screening", "screening__partner", "screening__screened_by"
-    ).prefetch_related("screening__participants", "household_children", _answers())
+    ).prefetch_related("screening__participants", children, _answers())
 
 
 def screenings_with_related(queryset: QuerySet[Screening]) -> QuerySet[Screening]:

@@ -312,8 +312,9 @@ class ReferralSerializer(serializers.ModelSerializer):
     household_children = serializers.PrimaryKeyRelatedField(
         many=True,
         read_only=True,
-        help_text="PPN: the children in the household the referral named (person ids). When the "
-        "referral's partner leads the case they are also on the case's `household`.",
+        help_text="PPN: the children in the household the referral named (person ids), those the "
+        "caller may see. When the referral's partner leads the case they are also on the case's "
+        "`household`.",
     )
     subject = serializers.PrimaryKeyRelatedField(read_only=True)
     case = serializers.PrimaryKeyRelatedField(read_only=True)

@@ -411,8 +411,8 @@ class ReferralPagination(CursorPagination):
     ordering = ("-received_at", "-id")
 
 
-def _referrals(queryset):
-    return selectors.referrals_with_related(queryset)
+def _referrals(queryset, actor):
+    return selectors.referrals_with_related(queryset, actor)
 
 
 class ReferralsView(VisibleListMixin, generics.ListCreateAPIView):
@@ -422,7 +422,7 @@ class ReferralsView(VisibleListMixin, generics.ListCreateAPIView):
     pagination_class = ReferralPagination
 
     def visible_queryset(self):
-        return _referrals(access.referrals_visible_to(self.actor))
+        return _referrals(access.referrals_visible_to(self.actor), self.actor)
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -459,7 +459,7 @@ class ReferralsView(VisibleListMixin, generics.ListCreateAPIView):
             actor=self.actor, subject=subject, person=person, identifiers=identifiers, ppn=ppn,
             household_children=children, **data,
         )  # fmt: skip
-        referral = _referrals(Referral.objects.filter(pk=intake.referral.pk)).get()
+        referral = _referrals(Referral.objects.filter(pk=intake.referral.pk), self.actor).get()
         body = ReferralIntakeResponseSerializer(referral, context={"intake": intake}).data
         return with_etag(Response(body, status=status.HTTP_201_CREATED), referral)
 
@@ -485,7 +485,7 @@ class ReferralDetailView(ActorMixin, APIView):
     @extend_schema(responses=ReferralSerializer)
     def get(self, request, referral_id):
         referral = access.referral_get_for(self.actor, referral_id)
-        referral = _referrals(Referral.objects.filter(pk=referral.pk)).get()
+        referral = _referrals(Referral.objects.filter(pk=referral.pk), self.actor).get()
         return with_etag(Response(ReferralSerializer(referral).data), referral)
 
 

@@ -247,3 +247,19 @@ class TestVisibility:
             .filter(object_id=body["id"])
             .exists()
         )
+
+    def test_a_child_the_reader_cannot_see_is_left_out_of_the_referral(
+        self, api, teacher, officer, make_case, school
+    ):
+        """The school's child is on its referral only (the police lead the case): the police read
+        the referral without learning the child's id."""
+        case = make_case(share_with=[school])
+        body = refer(
+            api, teacher, subject=str(case.subject_id), person=None,
+            household_children=[{"given_name": "Ava", "family_name": "Wells"}],
+        ).json()  # fmt: skip
+        assert len(body["household_children"]) == 1
+        got = api(officer).get(f"/api/v1/referrals/{body['id']}").json()
+        assert got["household_children"] == []
+        listed = api(officer).get("/api/v1/referrals/").json()["results"]
+        assert [r["household_children"] for r in listed if r["id"] == body["id"]] == [[]]
