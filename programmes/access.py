@@ -76,6 +76,18 @@ def _key_working(actor: Actor):
     return Q(key_worker_id=actor.user.pk)
 
 
+def key_worker_candidates(programme: Programme):
+    """Who may be an enrolment's key worker: active staff who may run intake and either
+    coordinate the programme or work for the partner that runs it. Being key worker shows them
+    the enrolment and how to contact the person safely, so it stays within the programme."""
+    from partners.models import User
+
+    who = Q(pk__in=programme.coordinators.values("pk"))
+    if programme.owner_id:
+        who |= Q(membership__partner_id=programme.owner_id)
+    return User.objects.filter(who, is_active=True, membership__role__in=INTAKE_ROLES).distinct()
+
+
 def enrolments_run_by(actor: Actor) -> QuerySet[Enrolment]:
     """Open enrolments the actor runs: as a coordinator of the programme, or as key worker.
     cases.access asks this for a person's contact and safety details: the people running

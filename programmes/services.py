@@ -371,12 +371,11 @@ def enrolment_update(
         key_worker = data["key_worker"]
         if (
             key_worker is not None
-            and not User.objects.filter(
-                pk=key_worker.pk, is_active=True, membership__role__in=access.INTAKE_ROLES
-            ).exists()
+            and not access.key_worker_candidates(programme).filter(pk=key_worker.pk).exists()
         ):
             raise ValidationFailed(
-                "The key worker must be an active practitioner, manager or coordinator.",
+                f"The key worker must be an active practitioner, manager or coordinator who "
+                f"coordinates {programme.name} or works for the partner that runs it.",
                 fields={"key_worker": ["ineligible user"]},
             )
         fields["key_worker"] = key_worker

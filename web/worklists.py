@@ -75,6 +75,7 @@ def _to_screen(actor: Actor, since: datetime) -> list[InboxItem]:
             received_at__gte=since,
             screening__isnull=True,
         )
+        .exclude(source_partner=actor.partner)  # ours are in "responses" once answered
         .select_related("case", "subject", "source_partner")
         .order_by("-received_at")[:INBOX_LIMIT]
     )

@@ -149,3 +149,27 @@ class TestRecheckingEligibility:
         assert AccessLog.objects.filter(
             action="recheck_eligibility", allowed=False, object_id=str(enrolment.pk)
         ).exists()
+
+
+class TestWhoMayBeKeyWorker:
+    def test_someone_outside_the_programme_is_refused(
+        self, api, checked, move, divert, case, coordinator, outsider
+    ):
+        enrolment = move(checked(divert, case), "enrolled")
+        client = api(coordinator)
+        read = client.get(f"/api/v1/enrolments/{enrolment.pk}")
+        response = client.patch(
+            f"/api/v1/enrolments/{enrolment.pk}",
+            {"key_worker": str(outsider.pk)},
+            format="json",
+            HTTP_IF_MATCH=read["ETag"],
+        )
+        assert response.status_code == 400
+        assert "key_worker" in response.json()["error"]["fields"]
+        assert caseload(api(outsider)).json()["results"] == []
+
+    def test_a_new_key_worker_takes_over_the_open_check_ins(self, enrolled, mentor, coordinator):
+        enrolment = enrolled("Tyler")
+        open_ones = FollowUp.objects.filter(subject_id=enrolment.pk, status="pending")
+        assert open_ones.exists()
+        assert set(open_ones.values_list("assignee_user", flat=True)) == {mentor.pk}

@@ -41,6 +41,7 @@ def test_a_coach_opens_their_caseload_and_an_enrolment(browser, live_server, jou
     vru = people["coordinator"].membership.partner
     coach = factories.make_user(vru, Role.PRACTITIONER, email="coach@vru.example", name="Jay Coach")
     divert = Programme.objects.get(slug="divert")
+    Programme.objects.filter(pk=divert.pk).update(owner=vru)  # the VRU runs DIVERT
     today = timezone.localdate()
     person = case_services.person_create(
         actor=officer,

@@ -31,8 +31,11 @@ def mentor(vru):
 
 
 @pytest.fixture
-def enrolment(young_case, divert, officer, coordinator, mentor):
-    """Tyler's DIVERT enrolment, enrolled, with the mentor as key worker and a safety summary."""
+def enrolment(young_case, divert, officer, coordinator, mentor, vru):
+    """Tyler's DIVERT enrolment, enrolled, with the mentor (of the VRU, which runs DIVERT) as
+    key worker, and a safety summary."""
+    divert.owner = vru
+    divert.save(update_fields=["owner"])
     person = young_case.subject
     case_services.person_update(
         actor=ui_actor(officer), person=person, expected_version=person.version, data={},

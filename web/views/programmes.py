@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST
 from audit.services import Access, access_record, access_refused
 from cases import access as case_access
 from core.errors import Conflict, DomainError, Forbidden, PreconditionFailed
-from partners.models import User
 from programmes import access, selectors, services
 from programmes.eligibility import age_on, checked_at, seen_by
 from programmes.models import CLOSED, OPEN, Attendance, EnrolmentStatus
@@ -234,18 +233,7 @@ class KeyWorkerForm(forms.Form):
 
 
 def _key_worker_choices(programme):
-    """Who may be given the enrolment: the programme's coordinators and the staff of the partner
-    that runs it, in a role that may run intake."""
-    from django.db.models import Q
-
-    who = Q(pk__in=programme.coordinators.values("pk"))
-    if programme.owner_id:
-        who |= Q(membership__partner_id=programme.owner_id)
-    return list(
-        User.objects.filter(who, is_active=True, membership__role__in=access.INTAKE_ROLES)
-        .distinct()
-        .order_by("full_name", "email")
-    )
+    return list(access.key_worker_candidates(programme).order_by("full_name", "email"))
 
 
 def _facts_changed_since_check(actor, enrolment, checked) -> bool:
@@ -254,7 +242,9 @@ def _facts_changed_since_check(actor, enrolment, checked) -> bool:
     a coordinator who cannot is not told that something was recorded)."""
     if checked is None:
         return False
-    if enrolment.person.updated_at > checked:
+    person = enrolment.person
+    # A change to how to contact them safely alone is not one the rules read.
+    if person.updated_at > checked and person.updated_at != person.contact_safety_updated_at:
         return True
     if not getattr(enrolment, "case_visible", False):
         return False
