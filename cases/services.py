@@ -23,6 +23,7 @@ from cases.models import (
     CaseReferenceCounter,
     CaseStatus,
     ClosureReason,
+    ConsentDecision,
     ConsentRecord,
     DataSharingAgreement,
     LawfulBasis,
@@ -508,6 +509,21 @@ def agreement_covering(
     )
 
 
+def consent_to_share_given(case: Case) -> bool:
+    """The subject's latest consent decision on the case is "given" and has not expired: a
+    share may then rely on consent. A later refusal or withdrawal ends it."""
+    latest = (
+        ConsentRecord.objects.filter(case=case, person_id=case.subject_id)
+        .order_by("-recorded_at")
+        .first()
+    )
+    return (
+        latest is not None
+        and latest.decision == ConsentDecision.GIVEN
+        and (latest.expires_at is None or latest.expires_at > timezone.now())
+    )
+
+
 @guarded(lambda actor, case, **_: access.check(actor, case, access.SHARE, action="share"))
 def case_share(
     *,
@@ -538,6 +554,12 @@ def case_share(
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed(
             "The expiry must be in the future.", fields={"expires_at": ["in the past"]}
+        )
+    if lawful_basis == LawfulBasis.CONSENT and not consent_to_share_given(case):
+        raise ValidationFailed(
+            "Consent is the lawful basis, but no consent is recorded on this case: record the "
+            "person's consent first (who gave it and what it covers), or choose another basis.",
+            fields={"lawful_basis": ["no consent recorded"]},
         )
     ensure_case_processing_allowed(case)
     agreement = agreement_covering(case.lead_partner, partner)
