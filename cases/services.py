@@ -54,6 +54,11 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+def moves_from(status: str) -> list[str]:
+    """Where a case can move from `status`, in workflow order (as CaseStatus lists them)."""
+    return [s for s in CaseStatus.values if s in TRANSITIONS[status]]
+
+
 def _clean_identifiers(
     actor: Actor, identifiers: Iterable[dict]
 ) -> list[tuple[str, str, Partner | None]]:
@@ -453,7 +458,7 @@ def case_transition(
         )
     locked = Case.objects.select_for_update().get(pk=case.pk)
     if to not in TRANSITIONS[locked.status]:
-        allowed = ", ".join(sorted(TRANSITIONS[locked.status]))
+        allowed = ", ".join(moves_from(locked.status))
         raise Conflict(
             f"A {locked.status} case cannot move to {to}. From {locked.status} it can move to: {allowed}.",
             code="illegal_transition",

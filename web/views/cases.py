@@ -130,9 +130,7 @@ def _case_context(actor, case) -> dict:
         "can_manage_rights": access.can_restrict_processing(actor, case.subject),
         "live_shares": [s for s in shares if s.active],
         "past_shares": [s for s in shares if not s.active],
-        "next_statuses": [
-            (s, CaseStatus(s).label) for s in sorted(services.TRANSITIONS[case.status])
-        ],
+        "next_statuses": [(s, CaseStatus(s).label) for s in services.moves_from(case.status)],
         **integrations.case_sections(actor, case),
         **safety_context(actor, case.subject, case=case),
     }
@@ -269,7 +267,7 @@ def case_summary(request, actor, case_id):
 @page(access.writes_case_content)
 def case_status(request, actor, case_id):
     case = access.case_get_for(actor, case_id, access.CHANGE, log_as="view")
-    allowed = [(s, CaseStatus(s).label) for s in sorted(services.TRANSITIONS[case.status])]
+    allowed = [(s, CaseStatus(s).label) for s in services.moves_from(case.status)]
     form = TransitionForm(request.POST or None, allowed=allowed)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

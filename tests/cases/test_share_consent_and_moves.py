@@ -1,5 +1,6 @@
 """A share that relies on consent needs the person's consent recorded on the case: the latest
-decision given and not expired (a later refusal or withdrawal ends it)."""
+decision given and not expired (a later refusal or withdrawal ends it). Case moves come in workflow
+order."""
 
 from __future__ import annotations
 
@@ -44,3 +45,10 @@ def test_a_withdrawal_ends_what_consent_allowed(api, officer, make_case, agreeme
     consent(client, case, "withdrawn")
     assert share(client, case, "consent").status_code == 400
     assert share(client, case, "public_task").status_code == 201  # another basis still serves
+
+
+def test_case_moves_are_offered_in_workflow_order():
+    from cases.services import moves_from
+
+    assert moves_from("referred") == ["screening", "open", "closed"]
+    assert moves_from("closed") == ["open"]
