@@ -35,7 +35,14 @@ from django.utils import timezone
 
 from audit.models import AccessLog
 from cases.access import identifiers_shown_to
-from cases.models import Case, ConsentRecord, Person, Relationship, Share
+from cases.models import (
+    CONTACT_SAFETY_FIELDS,
+    Case,
+    ConsentRecord,
+    Person,
+    Relationship,
+    Share,
+)
 from governance.models import SubjectAccessRequest
 from partners.models import ApiClient, Partner, User
 
@@ -144,12 +151,20 @@ def _person(person: Person, partner: Partner) -> dict:
         "date_of_birth_approximate", "gender", "pronouns", "language", "interpreter_needed",
         "address_line_1", "address_line_2", "town", "postcode", "uprn",
     )  # fmt: skip
-    return {
+    details = {
         "id": str(person.pk),
         **{f: getattr(person, f) for f in fields},
         "recorded_by_this_organisation": person.created_by_partner_id == partner.pk,
         "processing_restricted": person.processing_restricted,
+        # How it is safe to contact them: theirs to see, but "who must not be told" names others.
+        "contact_safety": {f: getattr(person, f) for f in CONTACT_SAFETY_FIELDS},
     }
+    if person.do_not_tell:
+        details["redaction_review"] = {
+            "reasons": ["names people the person asked not to be told"],
+            "third_parties": [],
+        }
+    return details
 
 
 def contents(request: SubjectAccessRequest, progress: Callable[[int], None]) -> dict:
@@ -346,20 +361,9 @@ class _Controller:
 
 
 def _flagged(data: dict) -> int:
-    return sum(
-        1
-        for key in (
-            "cases",
-            "entries",
-            "adversities",
-            "actions",
-            "referrals",
-            "enrolments",
-            "consents",
-        )
-        for item in data[key]
-        if item.get("redaction_review")
-    )
+    kinds = ("cases", "entries", "adversities", "actions", "referrals", "enrolments", "consents")
+    records = (item for key in kinds for item in data[key])
+    return sum(1 for item in (data["person"], *records) if item.get("redaction_review"))
 
 
 def build(request: SubjectAccessRequest, *, progress: Callable[[int], None]) -> tuple[str, int]:

@@ -245,6 +245,20 @@ class TestContents:
         assert flagged["POLICE-ENTRY"]["third_parties"] == [str(sister.pk)]
         assert flagged["POLICE-PLAIN"] is None
 
+    def test_contact_and_safety_details_are_in_the_pack_with_who_must_not_be_told_flagged(
+        self, api, sergeant, police_case
+    ):
+        from cases.models import Person
+
+        Person.objects.filter(pk=police_case.subject_id).update(
+            safe_contact_how="Text first, never call", do_not_tell="His uncle, Mark"
+        )
+        request_id = ready(api, sergeant, police_case.subject_id)
+        html, data = pack_files(api(sergeant).get(f"/api/v1/subject-access/{request_id}/download"))
+        assert data["person"]["contact_safety"]["safe_contact_how"] == "Text first, never call"
+        assert data["person"]["redaction_review"]["reasons"]
+        assert "His uncle, Mark" in html and "Who must not be told" in html
+
     def test_staff_are_named_only_when_the_setting_allows(
         self, api, sergeant, officer, police_case, settings
     ):
