@@ -13,7 +13,9 @@ plan of the claim query, the sweep's wall time and its number of queries, and a 
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -60,7 +62,8 @@ def main() -> None:
     url, cleanup = prepare_database(os.environ.get("DATABASE_URL"), args.keep)
     os.environ["DATABASE_URL"] = url
     os.environ.pop("REDIS_URL", None)
-    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="bench-followups-var-")
+    os.environ["VAR_DIR"] = var_dir = tempfile.mkdtemp(prefix="bench-followups-var-")
+    atexit.register(shutil.rmtree, var_dir, ignore_errors=True)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vru.settings")
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     import django

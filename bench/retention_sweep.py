@@ -20,7 +20,9 @@ of the sweep's read and a table. PostgreSQL only.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -46,7 +48,8 @@ def main() -> None:
     url, cleanup = _own_database(url, args.keep)
     os.environ["DATABASE_URL"] = url
     os.environ.pop("REDIS_URL", None)
-    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="bench-retention-var-")
+    os.environ["VAR_DIR"] = var_dir = tempfile.mkdtemp(prefix="bench-retention-var-")
+    atexit.register(shutil.rmtree, var_dir, ignore_errors=True)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vru.settings")
     os.environ.setdefault("DJANGO_ENV", "test")
     os.environ.setdefault("LOG_LEVEL", "ERROR")
