@@ -6,10 +6,19 @@ import shutil
 import pytest
 from celery import Celery
 from django.db import connection
+from hypothesis import Phase
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from partners.models import Role
 from tests import factories, realparts
+
+# Property tests (hypothesis) draw the same examples on every run of the suite, so a run on a
+# fresh machine tests what was tested here. To explore new examples, run with
+# HYPOTHESIS_PROFILE=explore (and raise max_examples) before a change lands.
+hypothesis_settings.register_profile("suite", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", phases=[p for p in Phase if p is not Phase.explain])
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 class Api(APIClient):
