@@ -103,6 +103,27 @@ def lapsed_covering(lead, partner, on: date | None = None) -> DataSharingAgreeme
     )
 
 
+def covering_each(lead, partners, on: date | None = None) -> dict:
+    """For the share form: each partner's agreement with `lead` that a share would rely on today
+    (as cases.services.agreement_covering picks it: the newest in force), and for the partners
+    with none, the newest lapsed one, to say why. One query each, whatever the partner count.
+    Returns {partner_id: (agreement, in_force)}; partners named by no agreement are absent."""
+    on = on or timezone.localdate()
+    wanted = {p.pk for p in partners}
+    found: dict = {}
+    for q, in_force_now in ((in_force_q(on), True), (lapsed_q(on), False)):
+        agreements = (
+            DataSharingAgreement.objects.filter(q, parties=lead)
+            .prefetch_related("parties")
+            .order_by("-starts_on", "name")
+        )
+        for agreement in agreements:
+            for party in agreement.parties.all():
+                if party.pk in wanted and party.pk not in found:
+                    found[party.pk] = (agreement, in_force_now)
+    return found
+
+
 def party_key(agreement_id, partner_id) -> uuid.UUID:
     """The follow-up subject for an agreement as it concerns one partner (stable, so the
     follow-ups' unique key holds across runs)."""

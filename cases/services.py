@@ -509,7 +509,7 @@ def agreement_covering(
     return (
         DataSharingAgreement.objects.filter(agreements.in_force_q(on), parties=lead)
         .filter(parties=partner)
-        .order_by("-starts_on")
+        .order_by("-starts_on", "name")
         .first()
     )
 

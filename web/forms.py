@@ -219,8 +219,11 @@ class PersonForm(forms.Form):
 
 
 class ShareForm(forms.Form):
-    partner = forms.ChoiceField(
-        label="Partner organisation", error_messages={"required": "Select a partner organisation"}
+    partner = _radio(
+        (),
+        "Partner organisation",
+        help_text="Only partners with a data sharing agreement in force with yours are offered.",
+        error_messages={"required": "Select a partner organisation"},
     )
     lawful_basis = _radio(
         LawfulBasis.choices,
@@ -242,17 +245,22 @@ class ShareForm(forms.Form):
     )
 
     def __init__(self, *args, partners=(), **kwargs):
+        """`partners`: (partner, agreement) pairs; each choice names the agreement it relies on."""
         super().__init__(*args, **kwargs)
-        self.fields["partner"].choices = [
-            ("", "Choose a partner"),
-            *((p.slug, p.name) for p in partners),
-        ]
+        field = self.fields["partner"]
+        field.choices = [(p.slug, p.name) for p, _ in partners]
+        field.choice_hints = {p.slug: _relies_on(agreement) for p, agreement in partners}
 
     def expires_at(self):
         day = self.cleaned_data.get("expires_on")
         if day is None:
             return None
         return timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59)))
+
+
+def _relies_on(agreement) -> str:
+    review = f", due for review on {agreement.review_date:%-d %B %Y}"
+    return f"Under the data sharing agreement “{agreement.name}”{review}"
 
 
 class RevokeForm(forms.Form):

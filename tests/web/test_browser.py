@@ -189,7 +189,10 @@ def test_the_referral_journey(browser, live_server, journey_data, settings):
 
     # Share with the school, so the screening can be joint.
     page.click("text=Share with another partner")
-    page.select_option("#id_partner", "school")
+    expect(page.locator("form .govuk-radios").first).to_contain_text(
+        "Under the data sharing agreement"
+    )
+    page.check("label:has-text('Riverside School')")
     page.check("label:has-text('Public task')")
     page.fill("#id_reason", "Joint screening with the school's DSL")
     officer.check("share-case")

@@ -95,6 +95,46 @@ class TestSharing:
         assert response.status_code == 302
         assert not Share.objects.filter(case=case, partner=vru, revoked_at__isnull=True).exists()
 
+    def test_each_partner_offered_names_the_agreement_the_share_relies_on(
+        self, login, officer, case, vru, agreement
+    ):
+        c = login(officer)
+        body = c.get(f"/cases/{case.pk}/share/").content.decode()
+        assert "Under the data sharing agreement “Test partnership agreement”" in body
+        response = c.post(f"/cases/{case.pk}/share/", {
+            "partner": "vru", "lawful_basis": "public_task", "reason": "Programme intake",
+        }, follow=True)  # fmt: skip
+        body = response.content.decode()
+        assert "under the data sharing agreement “Test partnership agreement”" in body
+        assert Share.objects.get(case=case, partner=vru, revoked_at__isnull=True).agreement == (
+            agreement
+        )
+
+    def test_a_partner_with_no_agreement_in_force_is_not_offered_and_we_say_why(
+        self, login, officer, case, vru, police
+    ):
+        from cases.models import AgreementStatus, DataSharingAgreement
+        from tests import factories
+
+        health = factories.make_partner("health", sector="health", name="Health Trust")
+        ended = DataSharingAgreement.objects.create(
+            name="Old health agreement", review_date=timezone.localdate() + timedelta(days=30),
+            starts_on=timezone.localdate() - timedelta(days=400),
+            ends_on=timezone.localdate() - timedelta(days=2), status=AgreementStatus.ENDED,
+        )  # fmt: skip
+        ended.parties.set([police, health])
+        factories.make_partner("housing", sector="housing", name="Housing Association")
+        c = login(officer)
+        body = c.get(f"/cases/{case.pk}/share/").content.decode()
+        assert 'value="health"' not in body and 'value="housing"' not in body
+        assert "Health Trust: the agreement “Old health agreement” ended on" in body
+        assert "Housing Association: no data sharing agreement names both partners" in body
+        response = c.post(f"/cases/{case.pk}/share/", {
+            "partner": "health", "lawful_basis": "public_task", "reason": "x",
+        })  # fmt: skip
+        assert "Select a valid choice" in response.content.decode()
+        assert not Share.objects.filter(partner=health).exists()
+
     def test_sharing_needs_a_reason_and_a_basis(self, login, officer, case):
         body = login(officer).post(f"/cases/{case.pk}/share/", {"partner": "vru"}).content.decode()
         assert "Say why you are sharing this case" in body and "Select the lawful basis" in body

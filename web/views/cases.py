@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import access_refused as audit_refused
-from cases import access, retention, services
+from cases import access, agreements, retention, services
 from cases.models import CaseStatus, ConsentRecord, Share
 from casework import access as casework_access
 from casework import services as casework_services
@@ -287,25 +287,40 @@ def case_status(request, actor, case_id):
     return render(request, "web/case_status.html", {"case": case, "form": form})
 
 
-def _share_candidates(case):
+def _share_candidates(case) -> tuple[list, list]:
+    """The partners the case could be shared with, each with the agreement the share would rely
+    on; and those it cannot be, with the lapsed agreement (if any) that says why."""
     taken = Share.objects.filter(case=case, revoked_at__isnull=True).values("partner_id")
-    return (
+    partners = list(
         Partner.objects.filter(active=True)
         .exclude(pk=case.lead_partner_id)
         .exclude(pk__in=taken)
         .order_by("name")
     )
+    covering = agreements.covering_each(case.lead_partner, partners)
+    offered, not_offered = [], []
+    for p in partners:
+        agreement, in_force = covering.get(p.pk, (None, False))
+        if in_force:
+            offered.append((p, agreement))
+        else:
+            not_offered.append(
+                (p, f"the agreement “{agreement.name}” {agreements.why_lapsed(agreement)}")
+                if agreement
+                else (p, "no data sharing agreement names both partners")
+            )
+    return offered, not_offered
 
 
 @page(access.writes_case_content)
 def case_share(request, actor, case_id):
     case = access.case_get_for(actor, case_id, access.SHARE, log_as="view")
-    candidates = list(_share_candidates(case))
-    form = ShareForm(request.POST or None, partners=candidates)
+    offered, not_offered = _share_candidates(case)
+    form = ShareForm(request.POST or None, partners=offered)
     if request.method == "POST" and form.is_valid():
-        partner = next(p for p in candidates if p.slug == form.cleaned_data["partner"])
+        partner = next(p for p, _ in offered if p.slug == form.cleaned_data["partner"])
         try:
-            services.case_share(
+            share = services.case_share(
                 actor=actor,
                 case=case,
                 partner=partner,
@@ -316,9 +331,17 @@ def case_share(request, actor, case_id):
         except DomainError as exc:
             form_error(form, exc, {"expires_at": "expires_on"})
         else:
-            messages.success(request, f"The case is now shared with {partner.name}.")
+            messages.success(
+                request,
+                f"The case is now shared with {partner.name}, under the data sharing agreement "
+                f"“{share.agreement.name}”.",
+            )
             return redirect(reverse("web:case", args=[case.pk]) + "#sharing")
-    return render(request, "web/case_share.html", {"case": case, "form": form})
+    return render(
+        request,
+        "web/case_share.html",
+        {"case": case, "form": form, "offered": offered, "not_offered": not_offered},
+    )
 
 
 @page(access.writes_case_content)
