@@ -276,7 +276,11 @@ class Case(Versioned):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(max_length=20, unique=True)
     subject = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
-    household = models.ManyToManyField(Person, blank=True, related_name="household_cases")
+    # The people on the case besides its subject: the household, and family who live elsewhere
+    # (an imprisoned parent). Whoever sees the case sees them (cases/access.py).
+    household = models.ManyToManyField(
+        Person, blank=True, related_name="household_cases", through="CaseMember"
+    )
     lead_partner = models.ForeignKey(
         "partners.Partner", on_delete=models.PROTECT, related_name="led_cases"
     )
@@ -328,6 +332,34 @@ class Case(Versioned):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class Whereabouts(models.TextChoices):
+    HOUSEHOLD = "household", "Lives in the household"
+    ELSEWHERE = "elsewhere", "Lives elsewhere"
+    PRISON = "prison", "In prison"
+
+
+class CaseMember(models.Model):
+    """A person on a case besides its subject. Adversity is household-wide, and family outside the
+    household matter too: Invisible Walls works with the child of a parent in prison."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE)
+    whereabouts = models.CharField(
+        max_length=20, choices=Whereabouts.choices, default=Whereabouts.HOUSEHOLD
+    )
+    # For someone in prison: the prison, and when they are expected home.
+    place = models.CharField(max_length=120, blank=True)
+    expected_release_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        db_table = "cases_case_household"  # the table the plain many-to-many made
+        unique_together = [("case", "person")]
+
+    @property
+    def in_household(self) -> bool:
+        return self.whereabouts == Whereabouts.HOUSEHOLD
 
 
 class LegalHold(models.Model):

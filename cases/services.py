@@ -32,6 +32,7 @@ from cases.models import (
     ProcessingRestriction,
     Relationship,
     Share,
+    Whereabouts,
 )
 from core.changes import record_change
 from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
@@ -253,20 +254,51 @@ def relationship_add(
 
 
 @guarded(lambda actor, case, **_: access.check(actor, case, access.CHANGE, action="update"))
-def case_household_add(*, actor: Actor, case: Case, person: Person, reason: str = "") -> Case:
-    """Adds a person to the case's household (adversity is household-wide). Only the lead partner
-    changes the case record (the caller passes a case fetched with CHANGE); the person must be
-    visible to the actor. Kept in the case's history; anyone the case is shared with then sees them."""
+def case_household_add(
+    *,
+    actor: Actor,
+    case: Case,
+    person: Person,
+    reason: str = "",
+    whereabouts: str = Whereabouts.HOUSEHOLD,
+    place: str = "",
+    expected_release_date: date | None = None,
+) -> Case:
+    """Adds a person to the case: to its household (adversity is household-wide), or as family who
+    live elsewhere, such as a parent in prison (with the prison and expected release date). Only the
+    lead partner changes the case record (the caller passes a case fetched with CHANGE); the person
+    must be visible to the actor. Kept in the case's history; anyone the case is shared with then
+    sees them."""
     if not access.persons_visible_to(actor).filter(pk=person.pk).exists():
         raise ValidationFailed(
             "No person you can see has that id.", fields={"household": ["unknown person"]}
         )
+    if whereabouts not in Whereabouts.values:
+        raise ValidationFailed(
+            f"'{whereabouts}' is not a whereabouts; use one of: {', '.join(Whereabouts.values)}.",
+            fields={"whereabouts": ["invalid"]},
+        )
+    if whereabouts != Whereabouts.PRISON and (place.strip() or expected_release_date):
+        raise ValidationFailed(
+            "A prison and release date are only recorded for someone in prison.",
+            fields={"place": ["only for someone in prison"]},
+        )
     if person.pk == case.subject_id or case.household.filter(pk=person.pk).exists():
         return case
-    case.household.add(person)
+    case.household.add(
+        person,
+        through_defaults={
+            "whereabouts": whereabouts,
+            "place": place.strip(),
+            "expected_release_date": expected_release_date,
+        },
+    )
     Case.objects.filter(pk=case.pk).update(version=F("version") + 1, updated_at=timezone.now())
     case.refresh_from_db()
-    _record_history(case, actor, {"household": [None, str(person.pk)]}, reason)
+    changes = {"household": [None, str(person.pk)]}
+    if whereabouts != Whereabouts.HOUSEHOLD:
+        changes["whereabouts"] = [None, whereabouts]
+    _record_history(case, actor, changes, reason)
     record_change("case", case.pk, "updated", case_id=case.pk, person_id=case.subject_id)
     access_record(
         actor=actor,

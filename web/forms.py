@@ -743,7 +743,7 @@ class BreakGlassForm(forms.Form):
 
 # People, households and consent -----------------------------------------------------------------
 
-from cases.models import ConsentDecision, RelationshipKind  # noqa: E402
+from cases.models import ConsentDecision, RelationshipKind, Whereabouts  # noqa: E402
 
 
 class PersonDetailsForm(PersonForm):
@@ -790,14 +790,48 @@ class HouseholdMemberForm(PersonForm):
         required=False,
     )
 
+    whereabouts = _radio(
+        Whereabouts.choices,
+        "Where do they live?",
+        initial=Whereabouts.HOUSEHOLD,
+        required=False,  # left unanswered: in the household, as the page first offers
+    )
+    place = forms.CharField(
+        label="Which prison? (if in prison)",
+        help_text="For example, HMP Northshire",
+        max_length=120,
+        required=False,
+    )
+    expected_release_date = GovukDateField(
+        label="Expected release date (if in prison, optional)",
+        help_text="For example, 27 3 2027",
+        required=False,
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["identifier_scheme"], self.fields["identifier_value"]
+        self.fields["whereabouts"].choice_hints = {
+            Whereabouts.ELSEWHERE: "Family who matter to them but live at another address",
+            Whereabouts.PRISON: "For example, a parent in prison (Invisible Walls)",
+        }
         self.fields["kind"].choice_hints = {
             RelationshipKind.PARENT: "They are the person's parent",
             RelationshipKind.CARER: "They look after the person",
             RelationshipKind.SIBLING: "Brother or sister, including half and step",
         }
+
+    def clean(self):
+        data = super().clean()
+        data["whereabouts"] = data.get("whereabouts") or Whereabouts.HOUSEHOLD
+        if data["whereabouts"] != Whereabouts.PRISON:
+            if data.get("place"):
+                self.add_error("place", "Only give a prison for someone in prison")
+            if data.get("expected_release_date"):
+                self.add_error(
+                    "expected_release_date", "Only give a release date for someone in prison"
+                )
+        return data
 
 
 class RelationshipForm(forms.Form):

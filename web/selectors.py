@@ -82,6 +82,26 @@ def case_people(actor: Actor, case: Case) -> list:
     return [people[i] for i in dict.fromkeys(ids) if i in people]
 
 
+def family_in_prison(actor: Actor, case: Case) -> list[tuple]:
+    """(person, case member, relationship kind to the subject or "") for each visible person on
+    the case recorded as in prison: what an Invisible Walls referral asks for."""
+    from cases.models import CaseMember, Relationship, Whereabouts
+
+    members = list(
+        CaseMember.objects.filter(
+            case=case,
+            whereabouts=Whereabouts.PRISON,
+            person__in=access.persons_visible_to(actor),
+        ).select_related("person")
+    )
+    kinds = dict(
+        Relationship.objects.filter(
+            person_id__in=[m.person_id for m in members], related_to_id=case.subject_id
+        ).values_list("person_id", "kind")
+    )
+    return [(m.person, m, kinds.get(m.person_id, "")) for m in members]
+
+
 def relationships_between(people) -> list:
     """Recorded relationships among these (already visible) people."""
     from cases.models import Relationship

@@ -121,8 +121,10 @@ class TestSharingUnderALapsedAgreement:
         )
         assert response.status_code == 200
         assert b"There is a problem" in response.content
-        assert "“Northshire safeguarding ISA”".encode() in response.content
-        assert b"no new share can rely on it" in response.content
+        # The school is not offered; the page says which agreement lapsed, and how.
+        page = response.content.decode()
+        assert f'value="{school.slug}"' not in page
+        assert f"{school.name}: the agreement “Northshire safeguarding ISA” ended" in page
         assert not Share.objects.filter(case=case).exists()
 
     def test_another_agreement_in_force_is_relied_on_instead(

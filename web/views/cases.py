@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit.services import access_refused as audit_refused
 from cases import access, agreements, retention, services
-from cases.models import CaseStatus, ConsentRecord, Share
+from cases.models import CaseMember, CaseStatus, ConsentRecord, Share
 from casework import access as casework_access
 from casework import services as casework_services
 from core.errors import (
@@ -109,11 +109,14 @@ def _case_context(actor, case) -> dict:
     if len(people) > 1:
         access.log_person_access(actor, people[1:], action="list")
     relationships = relationships_between(people)
+    members = {m.person_id: m for m in CaseMember.objects.filter(case=case)}
+    others = people[1:]
     return {
         "case": case,
         "person": case.subject,
         "identifiers": access.identifiers_shown_to(actor, case.subject.identifiers.all()),
-        "household": people[1:],
+        "household": [p for p in others if members[p.pk].in_household],
+        "family_elsewhere": [(p, members[p.pk]) for p in others if not members[p.pk].in_household],
         "relationships": relationships,
         "break_glass": active_break_glass(actor, case),
         "consents": list(

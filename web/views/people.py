@@ -102,8 +102,10 @@ def household_add(request, actor, case_id):
             with transaction.atomic():
                 member = services.person_create(actor=actor, data=form.person_data())
                 services.case_household_add(
-                    actor=actor, case=case, person=member, reason="Household member added"
-                )
+                    actor=actor, case=case, person=member, reason="Household member added",
+                    whereabouts=data["whereabouts"], place=data["place"],
+                    expected_release_date=data["expected_release_date"],
+                )  # fmt: skip
                 services.relationship_add(
                     actor=actor, person=member, related_to=subject, kind=data["kind"],
                     note=data["note"],
@@ -111,7 +113,8 @@ def household_add(request, actor, case_id):
         except DomainError as exc:
             form_error(form, exc)
         else:
-            messages.success(request, f"{member.display_name} has been added to the household.")
+            where = "household" if data["whereabouts"] == "household" else "family"
+            messages.success(request, f"{member.display_name} has been added to the {where}.")
             return _to_case(case, "household")
     return render(
         request,

@@ -16,6 +16,7 @@ from programmes.eligibility import age_on, checked_at, seen_by
 from programmes.models import CLOSED, OPEN, Attendance, EnrolmentStatus
 from web.forms import MilestoneForm, SessionForm, _radio
 from web.intake_forms import (
+    SEP,
     code_label,
     details_from,
     details_shown,
@@ -23,6 +24,7 @@ from web.intake_forms import (
     intake_form_class,
 )
 from web.pages import form_error, page
+from web.selectors import family_in_prison
 from web.views.safety import safety_context
 
 BOARD_COLUMNS = [s for s in EnrolmentStatus if s in OPEN]
@@ -48,12 +50,38 @@ def case_programmes(request, actor, case_id):
     return render(request, "web/programmes/choose.html", {"case": case, "programmes": programmes})
 
 
+# How a recorded relationship reads in an intake form that asks who the imprisoned relative is.
+INTAKE_RELATIONSHIP = {"carer": "carer", "sibling": "sibling", "other": "other"}
+
+
+def _known_family(actor, case, schema: dict) -> dict:
+    """What the case already knows, so the referrer does not type it again: for a programme that
+    asks about an imprisoned family member (Invisible Walls), the one recorded on the case."""
+    properties = schema.get("properties") or {}
+    if "imprisoned_family_member" not in properties:
+        return {}
+    family = family_in_prison(actor, case)
+    if len(family) != 1:
+        return {}  # none, or several: the referrer says which
+    person, member, kind = family[0]
+    initial = {f"imprisoned_family_member{SEP}name": person.display_name}
+    if kind in INTAKE_RELATIONSHIP:
+        initial[f"imprisoned_family_member{SEP}relationship"] = INTAKE_RELATIONSHIP[kind]
+    if member.place and "prison" in properties:
+        initial["prison"] = member.place
+    if member.expected_release_date and "expected_release_date" in properties:
+        initial["expected_release_date"] = member.expected_release_date
+    return initial
+
+
 @page(case_access.reads_case_content)
 def case_refer(request, actor, case_id, slug):
     case = case_access.case_get_for(actor, case_id, log_as="view")
     access.check_can_refer(actor, case)
     programme = selectors.programme_detail(actor=actor, slug=slug)
-    form = intake_form_class(programme.intake_schema)(request.POST or None)
+    form = intake_form_class(programme.intake_schema)(
+        request.POST or None, initial=_known_family(actor, case, programme.intake_schema)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             enrolment = services.enrolment_create(
