@@ -279,6 +279,9 @@ class Referral(Versioned):
     received_at = models.DateTimeField(default=timezone.now)
     screening_due_at = models.DateTimeField()
     screened_at = models.DateTimeField(null=True, blank=True)
+    # Brothers and sisters referred together share this id: each referral is on the child's own
+    # case, and whoever screens one sees the others they may see.
+    referred_with = models.UUIDField(null=True, blank=True, db_index=True)
     # Police Protection Notice (PPN) details: optional, so other partners' referrals leave them
     # blank. Personal data, seen exactly as the referral is (casework.access.referrals_visible_to).
     incident_date = models.DateField(null=True, blank=True)

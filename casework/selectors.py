@@ -150,9 +150,32 @@ def case_referrals(actor: Actor, case: Case, *, log: bool = True) -> list[Referr
             screening.status == ScreeningStatus.PROPOSED
             and not case_access.partners_with_access(case).exclude(pk=screening.partner_id).exists()
         )
+    together = _referred_together(actor, case, referrals)
+    for r in referrals:
+        r.referred_together = together.get(r.referred_with, [])
     if log and referrals:
-        access.log_records(actor, "referral", referrals, action="list")
+        together_seen = [o for others in together.values() for o in others]
+        access.log_records(actor, "referral", [*referrals, *together_seen], action="list")
     return referrals
+
+
+def _referred_together(actor: Actor, case: Case, referrals: list[Referral]) -> dict:
+    """Brothers' and sisters' referrals made with these (on their own cases), as far as the actor
+    may see them: {referred_with: [referral, ...]}. One query, however many referrals."""
+    groups = {r.referred_with for r in referrals if r.referred_with}
+    together: dict = {}
+    if not groups:
+        return together
+    others = (
+        access.referrals_visible_to(actor)
+        .filter(referred_with__in=groups)
+        .exclude(case=case)
+        .select_related("subject", "case")
+        .order_by("subject__given_name", "subject__family_name")
+    )
+    for other in others:
+        together.setdefault(other.referred_with, []).append(other)
+    return together
 
 
 # For the follow-up jobs (no actor: they schedule work, they do not read case content).

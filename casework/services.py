@@ -7,6 +7,7 @@ services decide whether the actor may add to it.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -742,6 +743,7 @@ def referral_create(
     case: Case | None = None,
     ppn: dict[str, Any] | None = None,
     household_children: Iterable[HouseholdChild] = (),
+    referred_with: uuid.UUID | None = None,
 ) -> Intake:
     """Receives a referral: finds or records its subject, links the subject's live case visible to
     the actor (or opens one in `screening` with the actor's partner as lead, its level of concern
@@ -772,7 +774,7 @@ def referral_create(
         actor=actor, concerns=concerns, description=description, urgency=urgency,
         subject=subject, person=person, identifiers=list(identifiers), received_at=received_at,
         source_reference=(source_reference or "").strip(), channel=channel, case=case, ppn=ppn,
-        found=found,
+        found=found, referred_with=referred_with,
     )  # fmt: skip
 
 
@@ -792,6 +794,7 @@ def _referral_receive(
     case: Case | None,
     ppn: dict[str, Any],
     found: list[_ChildFound],
+    referred_with: uuid.UUID | None = None,
 ) -> Intake:
     if (
         source_reference
@@ -866,7 +869,7 @@ def _referral_receive(
                 submitted_by_client=actor.client, subject=subject, subject_details=details,
                 case=case, concerns=concerns, description=description, urgency=urgency,
                 received_at=received_at, screening_due_at=screening_deadline(urgency, received_at),
-                **ppn,
+                referred_with=referred_with, **ppn,
             )  # fmt: skip
     except IntegrityError:
         raise Conflict(
@@ -919,6 +922,33 @@ def _referral_receive(
         referral, found_by, opened, matches, hidden, withheld,
         household=[(i.person, i.found_by) for i in found], household_added=household_added,
     )  # fmt: skip
+
+
+@transaction.atomic
+def referrals_create_together(
+    *,
+    actor: Actor,
+    subjects: list[Person],
+    household_children: Iterable[HouseholdChild] = (),
+    **referral: Any,
+) -> list[Intake]:
+    """Brothers and sisters referred together: the same concern, description and PPN details
+    for each child, each referral on that child's own case (found or opened as referral_create
+    does), all linked by one `referred_with` id. The first subject's referral is the one the
+    referrer started, and names the household's new children. All or none: one refusal
+    refuses them all."""
+    if len({s.pk for s in subjects}) != len(subjects):
+        raise ValidationFailed("A child is named twice.", fields={"siblings": ["named twice"]})
+    together = uuid.uuid4() if len(subjects) > 1 else None
+    intakes = []
+    for n, subject in enumerate(subjects):
+        children = household_children if n == 0 else ()
+        intake = referral_create(
+            actor=actor, subject=subject, referred_with=together, household_children=children,
+            **referral,
+        )  # fmt: skip
+        intakes.append(intake)
+    return intakes
 
 
 SCREENING_CLOSES = (ScreeningOutcome.NO_FURTHER_ACTION, ScreeningOutcome.INFORMATION_ONLY)

@@ -464,12 +464,23 @@ class ReferralDetailsForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, siblings=(), **kwargs):
+        """`siblings`: (person, how they are family) the referral may be made for too."""
         super().__init__(*args, **kwargs)
         self.fields["urgency"].choice_hints = {
             Urgency.STANDARD: "Within 3 days",
             Urgency.URGENT: "Within 24 hours",
         }
+        if siblings:
+            self.fields["siblings"] = forms.MultipleChoiceField(
+                label="Refer their brothers and sisters too? (optional)",
+                help_text="Each child gets the same referral, on their own case, and whoever "
+                "screens one sees that they were referred together.",
+                choices=[(str(p.pk), p.display_name) for p, _ in siblings],
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+            )
+            self.fields["siblings"].choice_hints = {str(p.pk): how for p, how in siblings}
         for n in range(1, CHILD_SLOTS + 1):
             self.fields[f"child_{n}_given_name"] = forms.CharField(
                 label="First name", max_length=100, required=False,

@@ -102,6 +102,35 @@ def family_in_prison(actor: Actor, case: Case) -> list[tuple]:
     return [(m.person, m, kinds.get(m.person_id, "")) for m in members]
 
 
+def siblings_of(actor: Actor, person) -> list[tuple]:
+    """(person, how they are family) for the brothers and sisters of `person` the actor can see:
+    recorded sibling relationships, and the children in the household of a case about them."""
+    from dateutil.relativedelta import relativedelta
+    from django.utils import timezone
+
+    from cases.models import Relationship, RelationshipKind
+
+    visible = access.persons_visible_to(actor)
+    related = Relationship.objects.filter(kind=RelationshipKind.SIBLING).filter(
+        Q(person=person) | Q(related_to=person)
+    )
+    recorded = {
+        (b if a == person.pk else a) for a, b in related.values_list("person_id", "related_to_id")
+    }
+    cutoff = timezone.localdate() - relativedelta(years=18)
+    household = set(
+        access.cases_visible_to(actor)
+        .filter(subject=person)
+        .filter(household__date_of_birth__gt=cutoff)
+        .values_list("household", flat=True)
+    )
+    ids = (recorded | household) - {person.pk}
+    found = visible.filter(pk__in=ids).order_by("given_name", "family_name")
+    return [
+        (p, "Brother or sister" if p.pk in recorded else "A child in the household") for p in found
+    ]
+
+
 def relationships_between(people) -> list:
     """Recorded relationships among these (already visible) people."""
     from cases.models import Relationship

@@ -319,6 +319,12 @@ class ReferralSerializer(serializers.ModelSerializer):
     subject = serializers.PrimaryKeyRelatedField(read_only=True)
     case = serializers.PrimaryKeyRelatedField(read_only=True)
     source_partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    referred_with = serializers.UUIDField(
+        read_only=True,
+        allow_null=True,
+        help_text="Brothers and sisters referred together (on the web) share this id; each "
+        "referral is on the child's own case.",
+    )
     status = serializers.SerializerMethodField()
     overdue = serializers.BooleanField(read_only=True)
     screening = serializers.SerializerMethodField()
@@ -328,7 +334,7 @@ class ReferralSerializer(serializers.ModelSerializer):
         fields = [
             "id", "subject", "case", "source_partner", "source_reference", "channel", "concerns",
             "description", "urgency", "received_at", "screening_due_at", "screened_at", "status",
-            "overdue", "screening", "version", "created_at", "updated_at",
+            "overdue", "screening", "version", "created_at", "updated_at", "referred_with",
             *PPN_READ_FIELDS,
         ]  # fmt: skip
         read_only_fields = fields

@@ -15,6 +15,7 @@ from casework import services as casework_services
 from core.errors import Conflict, NotFound, ValidationFailed
 from web.forms import CaseworkReferralForm, ReferralDetailsForm
 from web.pages import form_error, page
+from web.selectors import siblings_of
 
 FIELD_ERRORS = {
     "identifiers": "identifier_value",
@@ -178,17 +179,30 @@ def referral_new(request, actor):
 def referral_for_person(request, actor, person_id):
     """A new referral about someone already recorded: nothing about them is asked again."""
     person = access.person_get_for(actor, person_id)
-    form = ReferralDetailsForm(request.POST or None)
+    siblings = siblings_of(actor, person)
+    form = ReferralDetailsForm(request.POST or None, siblings=siblings)
     context = {"person": person, "form": form, "children": form.children_fields()}
     if request.method == "POST" and form.is_valid():
         children, unanswered = _household(actor, form)
         if form.errors or unanswered:
             context["child_questions"] = _child_questions(unanswered)
             return render(request, "web/referral_for_person.html", context)
+        chosen = set(form.cleaned_data.get("siblings") or ())
+        together = [p for p, _ in siblings if str(p.pk) in chosen]
+        data = form.cleaned_data
         try:
-            intake = _send(request, actor, form, children, subject=person)
+            intakes = casework_services.referrals_create_together(
+                actor=actor, subjects=[person, *together], concerns=data["concerns"],
+                description=data["description"], urgency=data["urgency"], channel="ui",
+                ppn=form.ppn(), household_children=children,
+            )  # fmt: skip
         except (ValidationFailed, Conflict) as exc:
             _refused(form, exc, form.child_slots())
         else:
-            return _saved(request, intake)
+            if together:
+                names = ", ".join(p.display_name for p in together)
+                messages.info(
+                    request, f"The same referral was made for {names}, on their own cases."
+                )
+            return _saved(request, intakes[0])
     return render(request, "web/referral_for_person.html", context)
