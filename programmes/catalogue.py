@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 SCHEMA = "https://json-schema.org/draft/2020-12/schema"
+# Filled in by the programme's own team (coach, mentor, coordinator), never asked of the referrer.
+BY_PROGRAMME = {"x-filled-by": "programme"}
+# (Migration 0005 marks the same fields on installations made before the marking.)
 
 
 def _codes(*pairs: tuple[str, str]) -> list[dict[str, str]]:
@@ -49,13 +52,23 @@ DIVERT: dict[str, Any] = {
                 "maxLength": 120,
             },
             "arrested_at": {"title": "Arrest time", "type": "string", "format": "date-time"},
-            "approached_at": {"title": "Approach time", "type": "string", "format": "date-time"},
-            "coach": {"title": "Coach", "type": "string", "maxLength": 120},
+            "approached_at": {
+                "title": "Approach time",
+                "type": "string",
+                "format": "date-time",
+                **BY_PROGRAMME,
+            },
+            "coach": {"title": "Coach", "type": "string", "maxLength": 120, **BY_PROGRAMME},
             "approach_outcome": {
                 "title": "Outcome of the approach",
                 "enum": ["engaged", "declined", "not_suitable", "not_approached"],
+                **BY_PROGRAMME,
             },
-            "pathway": {"title": "Pathway", "enum": ["employment", "education", "training"]},
+            "pathway": {
+                "title": "Pathway",
+                "enum": ["employment", "education", "training"],
+                **BY_PROGRAMME,
+            },
         },
         # In custody, the suite and the moment of the approach are what the coach records.
         "if": {"properties": {"cohort": {"const": "custody"}}, "required": ["cohort"]},
@@ -160,6 +173,7 @@ INVISIBLE_WALLS: dict[str, Any] = {
             },
             "materials_given": {
                 "title": "Materials given",
+                **BY_PROGRAMME,
                 "type": "array",
                 "items": {
                     "type": "object",
@@ -257,14 +271,21 @@ STREET_AND_ARROW: dict[str, Any] = {
         "required": ["cohort"],
         "properties": {
             "cohort": {"title": "Cohort", "enum": ["previous_conviction", "on_licence"]},
-            "placement_start": {"title": "Placement start", "type": "string", "format": "date"},
+            "placement_start": {
+                "title": "Placement start",
+                "type": "string",
+                "format": "date",
+                **BY_PROGRAMME,
+            },
             "placement_end": {
                 "title": "Placement end (12 months on)",
+                **BY_PROGRAMME,
                 "type": "string",
                 "format": "date",
             },
             "mentor": {
                 "title": "Lived-experience mentor",
+                **BY_PROGRAMME,
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["name"],
@@ -273,9 +294,15 @@ STREET_AND_ARROW: dict[str, Any] = {
                     "lived_experience": {"type": "boolean", "default": True},
                 },
             },
-            "therapy_provider": {"title": "Therapy provider", "type": "string", "maxLength": 200},
+            "therapy_provider": {
+                "title": "Therapy provider",
+                "type": "string",
+                "maxLength": 200,
+                **BY_PROGRAMME,
+            },
             "group_work": {
                 "title": "Group work",
+                **BY_PROGRAMME,
                 "type": "array",
                 "uniqueItems": True,
                 "items": {"enum": ["resilience", "therapy_group", "peer_support"]},

@@ -329,6 +329,47 @@ def _misconfigured(exc: Exception) -> Conflict:
     )
 
 
+# An intake property marked {"x-filled-by": "programme"} belongs to the programme's own team (a
+# coach, a coordinator): the referrer is not asked for it, and it is not required at referral.
+# Whoever runs the intake records it afterwards, on the enrolment.
+FILLED_BY = "x-filled-by"
+PROGRAMME = "programme"
+
+
+def programme_fields(intake_schema: dict) -> list[str]:
+    """The top-level intake properties the programme's team fills in, in schema order."""
+    properties = (intake_schema or {}).get("properties") or {}
+    return [
+        name
+        for name, spec in properties.items()
+        if isinstance(spec, dict) and spec.get(FILLED_BY) == PROGRAMME
+    ]
+
+
+def at_referral(intake_schema: dict) -> dict:
+    """The intake schema as it applies to a referral: the programme's fields are not required
+    there (at the top, or in a top-level if/then/else or allOf), though when given they must
+    still be valid."""
+    ours = set(programme_fields(intake_schema))
+    if not ours or not isinstance(intake_schema, dict):
+        return intake_schema
+
+    def relaxed(node):
+        if not isinstance(node, dict):
+            return node
+        node = dict(node)
+        if isinstance(node.get("required"), list):
+            node["required"] = [n for n in node["required"] if n not in ours]
+        for key in ("then", "else"):
+            if key in node:
+                node[key] = relaxed(node[key])
+        if isinstance(node.get("allOf"), list):
+            node["allOf"] = [relaxed(n) for n in node["allOf"]]
+        return node
+
+    return relaxed(intake_schema)
+
+
 def validate_details(intake_schema: dict, details: Any) -> None:
     """Referral details must satisfy the programme's intake schema: 400 naming each field.
 

@@ -201,6 +201,18 @@ def evaluate(
     }
 
 
+def eligibility_headline(programme, eligibility: dict) -> str:
+    """One line, in words, for the person about to refer: "Not eligible: DIVERT custody
+    coaching is for ages 18–25"; the verdict's summary when no single rule says more."""
+    rules = programme.eligibility or {}
+    failed = [r for r in eligibility.get("rules", []) if r.get("outcome") == NOT_MET]
+    if failed and failed[0].get("rule") == "age" and rules.get("age"):
+        return f"Not eligible: {programme.name} is for ages {_band(rules['age'])}"
+    if failed and failed[0].get("rule") == "cohort":
+        return f"Not eligible: {programme.name} does not take this cohort"
+    return eligibility.get("summary", "")
+
+
 def checked_at(eligibility: dict) -> datetime | None:
     """When the result was worked out; None for one stored before this was kept."""
     value = (eligibility or {}).get("checked_at")

@@ -33,7 +33,7 @@ from followups.services import (
 from partners.actor import Actor
 from partners.models import User
 from programmes import access, selectors
-from programmes.config import as_date, codes, validate_config, validate_details
+from programmes.config import as_date, at_referral, codes, validate_config, validate_details
 from programmes.eligibility import evaluate
 from programmes.models import (
     CLOSED,
@@ -295,7 +295,7 @@ def enrolment_create(
         raise Conflict(f"{programme.name} is not taking referrals.", code="not_taking_referrals")
     _check_person_on_case(person, case)
     ensure_processing_allowed(person.pk, "referred to a programme")
-    validate_details(programme.intake_schema, details)
+    validate_details(at_referral(programme.intake_schema), details)
     now = timezone.now()
     eligibility = evaluate(
         programme.eligibility, actor=actor, person=person, case=case, details=details, on=now
@@ -348,7 +348,8 @@ def enrolment_update(
     fields: dict[str, Any] = {}
     audit: dict[str, Any] = {}
     if "details" in data:
-        validate_details(programme.intake_schema, data["details"])
+        # The programme's own fields may still be unrecorded (the coach adds them when known).
+        validate_details(at_referral(programme.intake_schema), data["details"])
         fields["details"] = data["details"]
         fields["eligibility"] = evaluate(
             programme.eligibility,

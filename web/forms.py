@@ -113,6 +113,60 @@ class GovukTimeField(forms.MultiValueField):
             ) from None
 
 
+class GovukDateTimeWidget(forms.MultiWidget):
+    """A date and time in the GOV.UK date-input pattern: day, month, year, hour and minute."""
+
+    parts = (
+        ("day", "Day", 2), ("month", "Month", 2), ("year", "Year", 4),
+        ("hour", "Hour", 2), ("minute", "Minute", 2),
+    )  # fmt: skip
+
+    def __init__(self, attrs=None):
+        super().__init__({key: forms.TextInput() for key, _, _ in self.parts}, attrs)
+
+    def decompress(self, value):
+        if isinstance(value, str):
+            from django.utils.dateparse import parse_datetime
+
+            value = parse_datetime(value)
+        if isinstance(value, dt.datetime):
+            if timezone.is_aware(value):
+                value = timezone.localtime(value)
+            return [value.day, value.month, value.year, f"{value.hour:02d}", f"{value.minute:02d}"]
+        return [None] * 5
+
+
+class GovukDateTimeField(forms.MultiValueField):
+    """A moment in local time: a GOV.UK date input followed by hour and minute boxes."""
+
+    widget = GovukDateTimeWidget
+
+    def __init__(self, *, error_label: str = "", **kwargs):
+        self.error_label = error_label
+        kwargs.setdefault("require_all_fields", False)
+        super().__init__(tuple(forms.CharField(required=False) for _ in range(5)), **kwargs)
+
+    def compress(self, data_list):
+        if not data_list or not any(data_list):
+            return None
+        label = self.error_label or self.label or "The date and time"
+        names = ("day", "month", "year", "hour", "minute")
+        if not all(data_list):
+            missing = [n for n, v in zip(names, data_list, strict=True) if not v]
+            raise forms.ValidationError(f"{label} must include a {' and '.join(missing)}")
+        try:
+            day, month, year, hour, minute = (int(str(v).strip()) for v in data_list)
+            local = timezone.get_current_timezone()
+            value = dt.datetime(year, month, day, hour, minute, tzinfo=local)
+        except ValueError:
+            raise forms.ValidationError(
+                f"{label} must be a real date, and a time on the 24-hour clock like 21 30"
+            ) from None
+        if year < 1900:
+            raise forms.ValidationError(f"{label} must be after 1900")
+        return value
+
+
 def _radio(choices, label, **kwargs):
     return forms.ChoiceField(choices=choices, label=label, widget=forms.RadioSelect, **kwargs)
 

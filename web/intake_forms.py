@@ -12,7 +12,8 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from web.forms import GovukDateField
+from programmes.config import at_referral, programme_fields
+from web.forms import GovukDateField, GovukDateTimeField
 
 SEP = "__"
 # Friendlier labels for codes the seeded programmes use; anything else is humanised.
@@ -125,16 +126,11 @@ def _field(spec: dict, required: bool, label: str) -> forms.Field | None:
             label=label, help_text=hint or "For example, 27 3 2026", required=required
         )
     if kind == "string" and fmt == "date-time":
-        return forms.DateTimeField(
+        return GovukDateTimeField(
             label=label,
-            help_text=hint or "Date and time",
+            help_text=hint or "For example, 27 3 2026, then the time on the 24-hour clock: 21 30",
             required=required,
-            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-            input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-            error_messages={
-                "required": f"Enter the {label.lower()}",
-                "invalid": "Enter a real date and time",
-            },
+            error_messages={"required": f"Enter the {label.lower()}"},
         )
     if kind == "string":
         return forms.CharField(
@@ -151,10 +147,19 @@ def _field(spec: dict, required: bool, label: str) -> forms.Field | None:
     return None
 
 
-def intake_form_class(schema: dict) -> type[forms.Form]:
+REFERRER, PROGRAMME = "referrer", "programme"
+
+
+def intake_form_class(schema: dict, part: str | None = None) -> type[forms.Form]:
+    """The intake form for a programme's schema: all of it, or only the referrer's part (the
+    fields the programme's team fills in are left out: programmes.config.programme_fields) or
+    only the programme's part. Required as the referral needs it (programmes.config.at_referral)."""
+    ours = set(programme_fields(schema))
     fields: dict[str, forms.Field] = {}
-    required = set(schema.get("required", []))
+    required = set(at_referral(schema).get("required", []))
     for name, spec in (schema.get("properties") or {}).items():
+        if (part == REFERRER and name in ours) or (part == PROGRAMME and name not in ours):
+            continue
         label = spec.get("title") or name.replace("_", " ").capitalize()
         if spec.get("type") == "object":
             inner_required = set(spec.get("required", []))

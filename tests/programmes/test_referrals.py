@@ -147,13 +147,11 @@ class TestIntakeSchemaValidation:
     @pytest.mark.parametrize(
         "details, fields",
         [
-            # In custody, the suite and approach time are required (if/then in the schema).
+            # In custody, the suite is required (if/then in the schema); the approach time is
+            # the coach's to record later (x-filled-by: programme), so not at referral.
             (
                 {"cohort": "custody"},
-                {
-                    "details.custody_suite": ["This field is required."],
-                    "details.approached_at": ["This field is required."],
-                },
+                {"details.custody_suite": ["This field is required."]},
             ),
             ({}, {"details.cohort": ["This field is required."]}),
             (

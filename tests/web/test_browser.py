@@ -226,7 +226,8 @@ def test_the_referral_journey(browser, live_server, journey_data, settings):
     page.click("text=DIVERT custody coaching")
     page.check("label:has-text('In police custody')")
     page.fill("#id_custody_suite", "Northshire Central")
-    page.fill("#id_approached_at", f"{today.isoformat()}T09:30")
+    expect(page.locator("#eligibility-preview")).to_be_visible()
+    expect(page.locator("#id_approached_at_day")).to_have_count(0)  # the coach records it
     officer.check("refer-to-divert")
     page.click("button:has-text('Send referral')")
     expect(page.locator("body")).to_contain_text("Referred to DIVERT custody coaching")

@@ -263,13 +263,19 @@ class TestProgrammes:
     ):
         c = login(officer)
         form = c.get(f"/cases/{young_case.pk}/programmes/divert/refer/").content.decode()
-        assert "Cohort" in form and 'type="datetime-local"' in form
+        # The referrer's part only: the approach is the coach's to record. Times use the
+        # GOV.UK date-input pattern.
+        assert "Cohort" in form and 'name="arrested_at_day"' in form
+        assert 'name="arrested_at_hour"' in form and "approached_at" not in form
+        assert "datetime-local" not in form
         body = c.post(
             f"/cases/{young_case.pk}/programmes/divert/refer/", {"cohort": "custody"}
         ).content.decode()
-        assert "There is a problem" in body  # custody needs the suite and the approach time
+        assert "There is a problem" in body  # custody needs the suite
         response = c.post(f"/cases/{young_case.pk}/programmes/divert/refer/", {
-            "cohort": "custody", "custody_suite": "Northshire Central", "approached_at": "2026-01-05T14:30",
+            "cohort": "custody", "custody_suite": "Northshire Central",
+            "arrested_at_day": "5", "arrested_at_month": "1", "arrested_at_year": "2026",
+            "arrested_at_hour": "02", "arrested_at_minute": "15",
         })  # fmt: skip
         assert response.status_code == 302
         enrolment = Enrolment.objects.get()

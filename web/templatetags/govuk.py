@@ -7,13 +7,13 @@ from django.conf import settings
 from django.utils.html import format_html
 
 from partners.actor import request_actor
-from web.forms import GovukDateWidget, GovukTimeWidget
+from web.forms import GovukDateTimeWidget, GovukDateWidget, GovukTimeWidget
 
 register = template.Library()
 
 
 def _kind(widget) -> str:
-    if isinstance(widget, GovukDateWidget | GovukTimeWidget):
+    if isinstance(widget, GovukDateWidget | GovukTimeWidget | GovukDateTimeWidget):
         return "date"  # the GOV.UK date-input pattern, for times too
     # CheckboxSelectMultiple is a subclass of RadioSelect: test it first.
     if isinstance(widget, forms.CheckboxSelectMultiple):

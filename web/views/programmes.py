@@ -12,10 +12,13 @@ from audit.services import Access, access_record, access_refused
 from cases import access as case_access
 from core.errors import Conflict, DomainError, Forbidden, PreconditionFailed
 from programmes import access, selectors, services
-from programmes.eligibility import age_on, checked_at, seen_by
+from programmes.config import as_date, programme_fields
+from programmes.eligibility import age_on, checked_at, eligibility_headline, evaluate, seen_by
 from programmes.models import CLOSED, OPEN, Attendance, EnrolmentStatus
 from web.forms import MilestoneForm, SessionForm, _radio
 from web.intake_forms import (
+    PROGRAMME,
+    REFERRER,
     SEP,
     code_label,
     details_from,
@@ -79,7 +82,7 @@ def case_refer(request, actor, case_id, slug):
     case = case_access.case_get_for(actor, case_id, log_as="view")
     access.check_can_refer(actor, case)
     programme = selectors.programme_detail(actor=actor, slug=slug)
-    form = intake_form_class(programme.intake_schema)(
+    form = intake_form_class(programme.intake_schema, part=REFERRER)(
         request.POST or None, initial=_known_family(actor, case, programme.intake_schema)
     )
     if request.method == "POST" and form.is_valid():
@@ -98,10 +101,23 @@ def case_refer(request, actor, case_id, slug):
             verdict = enrolment.eligibility.get("summary", "")
             messages.success(request, f"Referred to {programme.name}. {verdict}")
             return redirect(reverse("web:case", args=[case.pk]) + "#programmes")
+    # Before sending: what the rules say of the person and the case (and of the details, once
+    # given), so a referral that cannot be taken is known as such by the person sending it.
+    typed = details_from(form) if hasattr(form, "cleaned_data") else {}
+    preview = evaluate(
+        programme.eligibility, actor=actor, person=case.subject, case=case, details=typed
+    )
     return render(
         request,
         "web/programmes/refer.html",
-        {"case": case, "programme": programme, "form": form},
+        {
+            "case": case,
+            "programme": programme,
+            "form": form,
+            "preview": preview,
+            "preview_headline": eligibility_headline(programme, preview),
+            "preview_rules": _eligibility_lines(preview),
+        },
     )
 
 
@@ -313,6 +329,12 @@ def _enrolment_page(request, actor, enrolment, *, form=None, session_form=None,
         item.label = milestone_labels.get(item.code, code_label(item.code))
     reached = {m.code for m in milestones}
     details = details_shown(programme.intake_schema, enrolment.details)
+    properties = programme.intake_schema.get("properties") or {}
+    still_to_record = [
+        properties[name].get("title") or code_label(name)
+        for name in programme_fields(programme.intake_schema)
+        if (enrolment.details or {}).get(name) in (None, "", [], {})
+    ]
     checked = checked_at(enrolment.eligibility)
     open_enrolment = enrolment.status not in CLOSED
     if coordinated and open_enrolment and key_worker_form is None:
@@ -345,6 +367,10 @@ def _enrolment_page(request, actor, enrolment, *, form=None, session_form=None,
                 case=enrolment.case if getattr(enrolment, "case_visible", False) else None,
             ),
             "details": details,
+            "still_to_record": still_to_record,
+            "can_record_programme_part": coordinated
+            and open_enrolment
+            and bool(programme_fields(programme.intake_schema)),
             "transitions": enrolment.transitions.select_related("user", "partner").order_by("at"),
             "age": age_on(enrolment.person.date_of_birth, enrolment.referred_at.date()),
             "sessions": sessions,
@@ -462,6 +488,63 @@ def milestone_add(request, actor, enrolment_id):
             messages.success(request, "The milestone has been recorded. Well done to them.")
             return redirect(reverse("web:enrolment", args=[enrolment.pk]) + "#milestones")
     return _enrolment_page(request, actor, enrolment, milestone_form=form)
+
+
+def _programme_part_initial(enrolment) -> dict:
+    """The programme's fields already recorded, as the form's initial values."""
+    initial: dict = {"version": enrolment.version}
+    properties = enrolment.programme.intake_schema.get("properties") or {}
+    for name in programme_fields(enrolment.programme.intake_schema):
+        value = (enrolment.details or {}).get(name)
+        if isinstance(value, dict):
+            initial.update({f"{name}{SEP}{k}": v for k, v in value.items()})
+        elif properties.get(name, {}).get("format") == "date" and value:
+            initial[name] = as_date(value)
+        elif value is not None:
+            initial[name] = value
+    return initial
+
+
+@page(access.uses_programmes)
+def programme_part(request, actor, enrolment_id):
+    """The intake fields that belong to the programme's team (a coach's approach time, a
+    mentor), recorded after the referral by those who run the intake."""
+    enrolment = access.enrolment_get_for(actor, enrolment_id, log_as="view")
+    access.check_can_run_intake(actor, enrolment, action="update")
+    programme = enrolment.programme
+    ours = programme_fields(programme.intake_schema)
+    form_class = type(
+        "ProgrammePartForm",
+        (intake_form_class(programme.intake_schema, part=PROGRAMME),),
+        {"version": forms.IntegerField(widget=forms.HiddenInput)},
+    )
+    form = form_class(request.POST or None, initial=_programme_part_initial(enrolment))
+    if request.method == "POST" and form.is_valid():
+        kept = {k: v for k, v in (enrolment.details or {}).items() if k not in ours}
+        recorded = details_from(form)
+        recorded.pop("version", None)
+        try:
+            services.enrolment_update(
+                actor=actor, enrolment=enrolment, expected_version=form.cleaned_data["version"],
+                data={"details": {**kept, **recorded}}, reason="The programme's part recorded",
+            )  # fmt: skip
+        except PreconditionFailed:
+            form.add_error(
+                None,
+                "Someone else changed this referral while you were typing. Nothing has been "
+                "saved: check what it says now, then record your part again.",
+            )
+        except DomainError as exc:
+            fields = {k: error_field(k) for k in (exc.fields or {})}
+            form_error(form, exc, fields)
+        else:
+            messages.success(request, "The programme's part of the referral has been recorded.")
+            return redirect(reverse("web:enrolment", args=[enrolment.pk]) + "#details")
+    return render(
+        request,
+        "web/programmes/programme_part.html",
+        {"enrolment": enrolment, "programme": programme, "form": form},
+    )
 
 
 @require_POST
