@@ -34,6 +34,7 @@ from cases.models import (
     Share,
     Whereabouts,
 )
+from cases.signals import eligibility_facts_changed
 from core.changes import record_change
 from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from core.guards import guarded
@@ -208,6 +209,8 @@ def person_update(
             detail={"fields": sorted(safety)},
         )  # fmt: skip
     record_change("person", person.pk, "updated", person_id=person.pk)
+    if {"date_of_birth", "date_of_birth_approximate"} & set(changes):
+        eligibility_facts_changed.send(sender=Person, actor=actor, person_id=person.pk)
     return person
 
 

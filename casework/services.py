@@ -31,6 +31,7 @@ from cases.models import (
     PersonIdentifier,
     RiskLevel,
 )
+from cases.signals import eligibility_facts_changed
 from casework import access, vocabularies
 from casework.models import (
     Action,
@@ -326,6 +327,7 @@ def adversity_create(
     if shared:
         record.shared_with.set(shared)
     record_change("adversity", record.pk, "created", case_id=case.pk, person_id=case.subject_id)
+    eligibility_facts_changed.send(sender=AdversityRecord, actor=actor, case_id=case.pk)
     access_record(
         actor=actor,
         action="create",

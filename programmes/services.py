@@ -457,6 +457,41 @@ def enrolment_recheck_eligibility(*, actor: Actor, enrolment: Enrolment) -> Enro
     return locked
 
 
+def eligibility_refresh(*, actor: Actor, person_id=None, case_id=None, **_) -> int:
+    """The case changed in a way the rules read (a date of birth corrected, an adversity
+    recorded): run the rules again for the open enrolments of that person or on that case, in the
+    same transaction, so the explanation is never older than the facts. Age is still judged at
+    referral. Done on the changer's view (each reader still sees the verdict as they may:
+    `seen_by`), and marked automatic. Not access-logged as the changer's: they read nothing of
+    the enrolments. Returns how many were re-checked."""
+    open_enrolments = Enrolment.objects.exclude(status__in=CLOSED).select_related(
+        "programme", "person", "case"
+    )
+    if person_id is not None:
+        open_enrolments = open_enrolments.filter(person_id=person_id)
+    elif case_id is not None:
+        open_enrolments = open_enrolments.filter(case_id=case_id)
+    else:
+        return 0
+    now = timezone.now()
+    count = 0
+    for enrolment in open_enrolments.select_for_update(of=("self",)):
+        result = evaluate(
+            enrolment.programme.eligibility, actor=actor, person=enrolment.person,
+            case=enrolment.case, details=enrolment.details, on=enrolment.referred_at,
+        )  # fmt: skip
+        result["automatic"] = True
+        Enrolment.objects.filter(pk=enrolment.pk).update(
+            eligibility=result, version=F("version") + 1, updated_at=now
+        )
+        record_change(
+            "enrolment", enrolment.pk, "updated",
+            case_id=enrolment.case_id, person_id=enrolment.person_id,
+        )  # fmt: skip
+        count += 1
+    return count
+
+
 def _check_capacity(programme: Programme) -> None:
     """Called with the programme row locked: the count cannot change until we commit."""
     taken = selectors.places_taken(programme)
