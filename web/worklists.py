@@ -37,6 +37,7 @@ class InboxItem:
     at: datetime
     text: str
     href: str
+    new: bool = False  # arrived since the person last looked
 
 
 def _shared_with_us(actor: Actor, since: datetime) -> list[InboxItem]:
@@ -137,15 +138,26 @@ def _responses(actor: Actor, since: datetime) -> list[InboxItem]:
 
 
 def inbox(actor: Actor, now: datetime | None = None) -> dict:
-    """What arrived for the actor's partner in the last INBOX_DAYS days, newest first."""
-    since = (now or timezone.now()) - timedelta(days=INBOX_DAYS)
+    """What arrived for the actor's partner in the last INBOX_DAYS days, newest first; what
+    arrived since the person last looked is marked new (and this look is remembered)."""
+    from web.models import InboxVisit
+
+    now = now or timezone.now()
+    since = now - timedelta(days=INBOX_DAYS)
+    last = InboxVisit.objects.filter(user=actor.user).values_list("seen_at", flat=True).first()
     responses = sorted(_responses(actor, since), key=lambda i: i.at, reverse=True)
-    return {
-        "inbox_days": INBOX_DAYS,
+    lists = {
         "inbox_shared": _shared_with_us(actor, since),
         "inbox_to_screen": _to_screen(actor, since),
         "inbox_responses": responses[:INBOX_LIMIT],
     }
+    new = 0
+    for items in lists.values():
+        for item in items:
+            item.new = last is not None and item.at > last
+            new += item.new
+    InboxVisit.objects.update_or_create(user=actor.user, defaults={"seen_at": now})
+    return {"inbox_days": INBOX_DAYS, "inbox_last_visit": last, "inbox_new": new, **lists}
 
 
 def name_followup_subjects(actor: Actor, followups) -> None:

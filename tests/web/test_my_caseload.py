@@ -174,6 +174,23 @@ class TestInbox:
         assert "Responses to our referrals" in page
         assert f"/enrolments/{enrolment.pk}/" in page
 
+    def test_what_arrived_since_the_last_look_is_marked_new(self, login, officer, teacher, case):
+        c = login(officer)
+        assert "since you last looked" not in c.get("/").content.decode()  # nothing arrived yet
+        referral = casework_services.referral_create(
+            actor=ui_actor(teacher), concerns=["gang_association"], description="Seen with a gang",
+            subject=case.subject, case=case,
+        ).referral  # fmt: skip
+        page = c.get("/").content.decode()
+        assert "1 new since you last looked" in page
+        inbox = page.split('id="inbox"', 1)[1]
+        item = inbox.split(f"#referral-{referral.pk}", 1)[0].rsplit("<li>", 1)[1]
+        assert 'govuk-tag--blue">New' in item
+        # Remembered across sign-ins: a new session does not make it new again.
+        again = login(officer).get("/").content.decode()
+        assert "Nothing new since you last looked" in again
+        assert 'govuk-tag--blue">New' not in again.split('id="inbox"', 1)[1]
+
     def test_nothing_for_another_partner(self, login, outsider, enrolment, case):
         page = text(login(outsider).get("/"))
         assert "Inbox" not in page
