@@ -495,6 +495,7 @@ def summary_line(step: dict) -> str:
 def once(plan: dict) -> dict:
     """Each route once, in turn (for the quick test): nothing is scheduled."""
     env = Environment(user_classes=arrival_classes(), host=plan["base_url"])
+    env.create_local_runner()  # hooks the statistics to the requests; nothing is started
     traffic = traffic_for(env, plan)
     for route in ROUTES:
         ACTIONS[route.name](traffic)
