@@ -25,8 +25,8 @@ bench:
 			sh -c 'DATABASE_URL=$$TEST_POSTGRES_URL exec uv run --frozen python "$$0"' "$$f"; \
 	done
 
-# The production shape under a fixed-rate mix, with faults (scripts/loadtest.py says what it checks).
-# ARGS="--duration 60 --no-faults" for a quick look.
+# The production shape under Locust at a fixed arrival rate, then nothing lost or doubled
+# (scripts/loadtest.py says what it checks). ARGS="--duration 60", "--find-max" or "--faults".
 loadtest:
 	DJANGO_ENV=test uv run --frozen python scripts/with-test-services.py -- \
 		sh -c 'DATABASE_URL=$$TEST_POSTGRES_URL exec uv run --frozen python scripts/loadtest.py $$0 "$$@"' $(or $(ARGS),--duration 300)
