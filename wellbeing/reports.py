@@ -53,23 +53,14 @@ def _deadline(subject_resource: str, due_at: datetime) -> date:
     return due_on
 
 
-def team_figures(*, actor: Actor, today: date | None = None) -> TeamFigures:
-    """The last MONTHS months (this one included) of the manager's own partner, published."""
-    access.check_team_figures(actor)
-    today = today or timezone.localdate()
-    this_month = today.replace(day=1)
-    months = [add_months(this_month, n - MONTHS + 1) for n in range(MONTHS)]
+def on_time_counts(*, partner_id, months: list[date], today: date) -> list[list[int]]:
+    """True counts per month (oldest first): [signed off on time, late or not yet done]."""
     index = {m: i for i, m in enumerate(months)}
     counts = [[0, 0] for _ in months]
-    # Follow-ups due from a month before the first (a monthly one's deadline is its month's end).
-    since = datetime.combine(
-        add_months(months[0], -1), time(0), tzinfo=timezone.get_current_timezone()
-    )
+    since = datetime.combine(months[0], time(0), tzinfo=timezone.get_current_timezone())
     for resource, due_at, status, completed_at in (
         FollowUp.objects.filter(
-            kind=kinds.SUPERVISION_CHECK_IN,
-            assignee_partner_id=actor.partner.pk,
-            due_at__gte=since,
+            kind=kinds.SUPERVISION_CHECK_IN, assignee_partner_id=partner_id, due_at__gte=since
         )
         .exclude(status=FollowUp.Status.CANCELLED)
         .values_list("subject_resource", "due_at", "status", "completed_at")
@@ -81,21 +72,35 @@ def team_figures(*, actor: Actor, today: date | None = None) -> TeamFigures:
             continue  # outside the period, or not due yet
         on_time = done and timezone.localdate(completed_at) <= deadline
         counts[month][0 if on_time else 1] += 1
+    return counts
 
+
+def support_counts(*, partner_id, now: datetime | None = None) -> tuple[int, int]:
+    """True counts of the partner's staff on high-exposure work now: (with a check-in signed off
+    within SUPPORT_WINDOW, without)."""
     recent = CheckIn.objects.filter(
         subject_id=OuterRef("pk"),
-        partner_id=actor.partner.pk,
-        signed_off_at__gte=timezone.now() - SUPPORT_WINDOW,
+        partner_id=partner_id,
+        signed_off_at__gte=(now or timezone.now()) - SUPPORT_WINDOW,
     )
     supported = dict.fromkeys((True, False), 0)
     for has_support in User.objects.filter(
-        is_active=True, profile__high_exposure=True, membership__partner_id=actor.partner.pk
+        is_active=True, profile__high_exposure=True, membership__partner_id=partner_id
     ).values_list(Exists(recent), flat=True):
         supported[has_support] += 1
+    return supported[True], supported[False]
 
+
+def team_figures(*, actor: Actor, today: date | None = None) -> TeamFigures:
+    """The last MONTHS months (this one included) of the manager's own partner, published."""
+    access.check_team_figures(actor)
+    today = today or timezone.localdate()
+    this_month = today.replace(day=1)
+    months = [add_months(this_month, n - MONTHS + 1) for n in range(MONTHS)]
+    counts = on_time_counts(partner_id=actor.partner.pk, months=months, today=today)
     threshold = settings.SUPPRESSION_THRESHOLD
     support, support_total = publish_row(
-        [supported[True], supported[False]], threshold, ROUNDING_BASE
+        list(support_counts(partner_id=actor.partner.pk)), threshold, ROUNDING_BASE
     )
     return TeamFigures(
         months=months,

@@ -103,9 +103,7 @@ class TestSignOff:
             assert caught.value.code == "own_check_in"
             own.refresh_from_db()
             assert not own.signed_off
-        assert (
-            AccessLog.objects.filter(action="sign_off_check_in", allowed=False).count() == 2
-        )
+        assert AccessLog.objects.filter(action="sign_off_check_in", allowed=False).count() == 2
 
     def test_a_managers_own_is_signed_off_by_another_manager(self, sergeant, inspector):
         own = services.check_in_record(actor=actor(sergeant), subject=sergeant, data=details())
@@ -180,7 +178,9 @@ class TestSweepAfterAgreedDate:
         services.check_in_sign_off(actor=actor(sergeant), check_in=check_in)
         # Two months on, the agreed date has passed without a check-in: the month's is created.
         sweep_supervision_check_ins(now=timezone.now() + timedelta(days=62))
-        resources = sorted(supervision_followups(officer).values_list("subject_resource", flat=True))
+        resources = sorted(
+            supervision_followups(officer).values_list("subject_resource", flat=True)
+        )
         assert resources == ["supervision_check_in", "user"]
 
     def test_an_agreed_date_lapses_when_they_leave(self, officer, sergeant, check_in):
