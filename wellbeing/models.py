@@ -67,12 +67,14 @@ class CheckIn(models.Model):
     support_offered = models.JSONField(default=list)  # Support values
     agreed_actions = models.TextField(blank=True)
     next_check_in_on = models.DateField()
+    # RESTRICT: a supervisor's account is not deleted while it is named on someone's check-in
+    # (accounts are disabled, not deleted, in any case: the access log names them).
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.RESTRICT, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now)
     signed_off_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
     signed_off_at = models.DateTimeField(null=True, blank=True)
 
