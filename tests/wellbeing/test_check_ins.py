@@ -189,3 +189,11 @@ class TestSweepAfterAgreedDate:
         officer.save()
         sweep_supervision_check_ins()
         assert supervision_followups(officer).get().status == "cancelled"
+
+
+def test_the_api_says_a_check_in_is_done_by_recording_it(api, high_exposure, officer):
+    sweep_supervision_check_ins()
+    followup = supervision_followups(officer).get()
+    response = api(officer).post(f"/api/v1/follow-ups/{followup.pk}/done")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "done_by_record"
