@@ -13,7 +13,12 @@ ACTION_OVERDUE = "action_overdue"
 SCREENING_OVERDUE = "screening_deadline"
 SHARE_EXPIRING = "share_expiring"
 CONSENT_EXPIRING = "consent_expiring"
+# Monthly for staff on high-exposure work (subject: the user), or on the date agreed at the last
+# check-in (subject: that check-in). Done only by a check-in signed off (wellbeing/services.py).
 SUPERVISION_CHECK_IN = "supervision_check_in"
+# Ahead of a trauma-training refresher's due date (wellbeing/training.py); subject: the user.
+# Done by recording the training.
+TRAINING_REFRESHER = "training_refresher"
 RETENTION_REVIEW = "retention_review"
 # A subject access request (governance/): a reminder a week before its one-month deadline, and
 # an escalation on the day, for the requester and their partner's managers.
@@ -30,11 +35,16 @@ ESCALATION_KINDS = frozenset({SCREENING_OVERDUE, SUBJECT_ACCESS_OVERDUE})
 MANAGER_KINDS = frozenset(
     {
         SCREENING_OVERDUE, SUPERVISION_CHECK_IN, RETENTION_REVIEW, SUBJECT_ACCESS_DUE,
-        SUBJECT_ACCESS_OVERDUE, AGREEMENT_REVIEW, AGREEMENT_LAPSED,
+        SUBJECT_ACCESS_OVERDUE, AGREEMENT_REVIEW, AGREEMENT_LAPSED, TRAINING_REFRESHER,
     }
 )  # fmt: skip
 # A member of staff's own wellbeing follow-up is theirs and their managers', nobody else's.
 PRIVATE_KINDS = frozenset({SUPERVISION_CHECK_IN})
+# Done by a record, not a button: marking them done would say a check-in or a course happened.
+RECORD_KINDS = {
+    SUPERVISION_CHECK_IN: "A supervision check-in is done when it is recorded and signed off.",
+    TRAINING_REFRESHER: "A training refresher is done when the training is recorded.",
+}
 
 FOLLOWUPS_PATH = "/follow-ups/"
 

@@ -70,6 +70,12 @@ PERIODIC_TASKS = [
         "Monthly supervision and wellbeing check-ins for staff on high-exposure work.",
     ),
     Periodic(
+        "Training refreshers",
+        "followups.sweep_training_refreshers",
+        24 * HOUR,
+        "Notice, 60 days ahead, of a trauma-training refresher falling due (wellbeing/training.py).",
+    ),
+    Periodic(
         "Retention reviews",
         "followups.sweep_retention",
         24 * HOUR,

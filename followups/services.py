@@ -19,7 +19,13 @@ from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from core.errors import Conflict
-from followups.kinds import ESCALATION_KINDS, MANAGER_KINDS, link_for, notification_title
+from followups.kinds import (
+    ESCALATION_KINDS,
+    MANAGER_KINDS,
+    RECORD_KINDS,
+    link_for,
+    notification_title,
+)
 from followups.models import FollowUp, Notification
 from followups.outbox import enqueue
 from partners.actor import Actor, actor_for_user
@@ -108,8 +114,12 @@ def followups_reassign_open(
 
 @transaction.atomic
 def followup_complete(*, actor: Actor, followup: FollowUp) -> FollowUp:
-    """Marks the follow-up done. Only open ones (pending, notified, escalated) can be completed."""
+    """Marks the follow-up done. Only open ones (pending, notified, escalated) can be completed,
+    and not those done by a record (RECORD_KINDS: a check-in, a course)."""
     from followups.selectors import followups_visible_to
+
+    if followup.kind in RECORD_KINDS:
+        raise Conflict(RECORD_KINDS[followup.kind], code="done_by_record")
 
     open_statuses = (FollowUp.Status.PENDING, FollowUp.Status.NOTIFIED, FollowUp.Status.ESCALATED)
     now = timezone.now()

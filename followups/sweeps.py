@@ -14,6 +14,7 @@ import logging
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.conf import settings
 from django.db import transaction
@@ -249,15 +250,29 @@ def sweep_expiring_shares_and_consents(*, now: datetime | None = None) -> int:
 def sweep_supervision_check_ins(*, now: datetime | None = None) -> int:
     """A monthly supervision and wellbeing check-in for each active member of staff on
     high-exposure work (profile.high_exposure): due at 09:00 on the first of the month, to them and
-    their partner's managers. Once a month each: the due time is part of the unique key."""
+    their partner's managers. Once a month each: the due time is part of the unique key.
+
+    A check-in signed off agrees the date of the next one, which then stands instead: no monthly
+    one is created in a month when an agreed one falls due that month or later
+    (wellbeing.services.check_in_sign_off creates it, with the check-in as its subject)."""
     from partners.models import User
 
     now = now or timezone.now()
     first = timezone.localdate(now).replace(day=1)
+    starts = at_start_of_workday(first)
+    agreed = (
+        FollowUp.objects.filter(
+            kind=kinds.SUPERVISION_CHECK_IN,
+            assignee_user_id=OuterRef("pk"),
+            due_at__gte=starts,
+        )
+        .exclude(subject_resource="user")
+        .exclude(status=FollowUp.Status.CANCELLED)
+    )
     staff = list(
         User.objects.filter(
             is_active=True, profile__high_exposure=True, membership__partner__active=True
-        ).values_list("pk", "membership__partner_id")
+        ).values_list("pk", "membership__partner_id", Exists(agreed))
     )
     followups_ensure(
         [
@@ -265,21 +280,74 @@ def sweep_supervision_check_ins(*, now: datetime | None = None) -> int:
                 kind=kinds.SUPERVISION_CHECK_IN,
                 subject_resource="user",
                 subject_id=pk,
-                due_at=at_start_of_workday(first),
+                due_at=starts,
                 title=f"Monthly supervision and wellbeing check-in ({first:%B %Y})",
                 assignee_user_id=pk,
                 assignee_partner_id=partner,
             )
-            for pk, partner in staff
+            for pk, partner, scheduled in staff
+            if not scheduled
         ]
     )
-    # No longer on high-exposure work (or gone): their pending check-ins lapse.
-    FollowUp.objects.filter(
-        kind=kinds.SUPERVISION_CHECK_IN, status=FollowUp.Status.PENDING
-    ).exclude(subject_id__in=[pk for pk, _ in staff]).update(
+    # No longer on high-exposure work (or gone): their pending monthly check-ins lapse. A date
+    # agreed with a supervisor stands while they are still here.
+    on_it = [pk for pk, _, _ in staff]
+    FollowUp.objects.filter(kind=kinds.SUPERVISION_CHECK_IN, status=FollowUp.Status.PENDING).filter(
+        (Q(subject_resource="user") & ~Q(subject_id__in=on_it)) | Q(assignee_user__is_active=False)
+    ).update(status=FollowUp.Status.CANCELLED, updated_at=now, completed_at=now)
+    return len(staff)
+
+
+@transaction.atomic
+def sweep_training_refreshers(*, now: datetime | None = None) -> int:
+    """A trauma-training refresher for each active member of staff, REFRESHER_NOTICE before it is
+    due (wellbeing/training.py: the interval of their highest level, from the latest course at
+    that level), to them and their partner's managers. One per due date (the unique key); a newer
+    course moves the date and cancels the pending notice for the old one, as does leaving. Reads only courses
+    recent enough for a refresher to be due within the look-back window."""
+    from partners.models import TrainingRecord
+    from wellbeing import training
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    oldest = today - LOOKBACK - relativedelta(months=max(training.REFRESHER_MONTHS.values()))
+    latest: dict = {}  # user → (rank, completed_on, level, partner)
+    for user, level, completed_on, partner in TrainingRecord.objects.filter(
+        completed_on__gte=oldest, user__is_active=True, user__membership__partner__active=True
+    ).values_list("user_id", "level", "completed_on", "user__membership__partner_id"):
+        key = (training.rank(level), completed_on)
+        if key[0] and key > latest.get(user, (0, None, None, None))[:2]:
+            latest[user] = (*key, level, partner)
+    wanted, candidates = {}, []
+    for user, (_, completed_on, level, partner) in latest.items():
+        due_on = training.refresher_due_on(level, completed_on)
+        notice_on = due_on - training.REFRESHER_NOTICE
+        if notice_on > today or due_on < today - LOOKBACK:
+            continue
+        wanted[user] = at_start_of_workday(notice_on)
+        candidates.append(
+            FollowUp(
+                kind=kinds.TRAINING_REFRESHER,
+                subject_resource="user",
+                subject_id=user,
+                due_at=wanted[user],
+                title=f"Trauma training refresher due by {due_on:%-d %B %Y}",
+                assignee_user_id=user,
+                assignee_partner_id=partner,
+            )
+        )
+    followups_ensure(candidates)
+    stale = [
+        pk
+        for pk, user, due_at in FollowUp.objects.filter(
+            kind=kinds.TRAINING_REFRESHER, status=FollowUp.Status.PENDING
+        ).values_list("pk", "subject_id", "due_at")
+        if wanted.get(user) != due_at
+    ]
+    FollowUp.objects.filter(pk__in=stale).update(
         status=FollowUp.Status.CANCELLED, updated_at=now, completed_at=now
     )
-    return len(staff)
+    return len(candidates)
 
 
 @transaction.atomic

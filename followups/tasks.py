@@ -62,6 +62,11 @@ def sweep_supervision() -> int:
     return sweeps.sweep_supervision_check_ins()
 
 
+@shared_task(name="followups.sweep_training_refreshers")
+def sweep_training_refreshers() -> int:
+    return sweeps.sweep_training_refreshers()
+
+
 @shared_task(name="followups.sweep_retention")
 def sweep_retention() -> int:
     return sweeps.sweep_retention_reviews()

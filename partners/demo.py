@@ -37,6 +37,15 @@ USERS = [
         "enhanced",
         True,
     ),
+    # A second police manager: managers' own supervision check-ins are signed off by another.
+    (
+        "inspector@police.example",
+        "Insp Dana Cole",
+        "northshire-police",
+        Role.MANAGER,
+        "enhanced",
+        False,
+    ),
     (
         "dsl@schools.example",
         "Jo Hughes (DSL)",

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "followups",
     "sync",
     "governance",
+    "wellbeing",
     "reports",
     "sso",
     "web",
@@ -473,6 +474,8 @@ RETENTION_DEFAULT_MONTHS = env_int("RETENTION_DEFAULT_MONTHS", 72, minimum=1)
 AGREEMENT_REVIEW_GRACE_DAYS = env_int("AGREEMENT_REVIEW_GRACE_DAYS", 60, minimum=0)
 # Months the access log keeps a row (audit/retention.py prunes older ones; at least a year).
 ACCESS_LOG_RETENTION_MONTHS = env_int("ACCESS_LOG_RETENTION_MONTHS", 84, minimum=12)
+# Months a supervision check-in is kept after the date it was held (wellbeing/retention.py).
+SUPERVISION_RETENTION_MONTHS = env_int("SUPERVISION_RETENTION_MONTHS", 24, minimum=12)
 # Subject access packs (governance/): a private directory, never served as static or media files.
 SUBJECT_ACCESS_DIR = Path(
     env_str("SUBJECT_ACCESS_DIR", str(VAR_DIR / "private" / "subject-access"))

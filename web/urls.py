@@ -16,6 +16,7 @@ from web.views import (
     reports,
     retention,
     safety,
+    wellbeing,
 )
 
 app_name = "web"
@@ -136,6 +137,17 @@ urlpatterns = [
     path("manager/caseload/", manager.caseload, name="caseload"),
     path("manager/screening/", manager.screening_queue, name="screening"),
     path("manager/staff/", manager.staff, name="staff"),
+    path("manager/staff/<uuid:user_id>/", wellbeing.staff_member, name="staff-member"),
+    path(
+        "manager/staff/<uuid:user_id>/check-ins/new/",
+        wellbeing.staff_check_in_new,
+        name="staff-check-in-new",
+    ),
+    path(
+        "manager/staff/<uuid:user_id>/training/new/",
+        wellbeing.staff_training_new,
+        name="staff-training-new",
+    ),
     path("manager/break-glass/", manager.break_glass_requests, name="break-glass-requests"),
     path("manager/retention/", retention.retention_queue, name="retention"),
     path(
@@ -171,6 +183,16 @@ urlpatterns = [
         governance.subject_access_answered,
         name="subject-access-answered",
     ),
+    # Supervision and wellbeing: one's own, and check-ins (for their subject and supervisors)
+    path("supervision/", wellbeing.my_supervision, name="my-supervision"),
+    path("supervision/new/", wellbeing.my_check_in_new, name="my-check-in-new"),
+    path("supervision/training/new/", wellbeing.my_training_new, name="my-training-new"),
+    path("supervision/check-ins/<uuid:check_in_id>/", wellbeing.check_in, name="check-in"),
+    path(
+        "supervision/check-ins/<uuid:check_in_id>/sign-off/",
+        wellbeing.check_in_sign_off,
+        name="check-in-sign-off",
+    ),
     # Information governance
     path("audit/access-log/", audit.access_log, name="access-log"),
     path("audit/break-glass/", audit.break_glass, name="break-glass"),
@@ -182,6 +204,7 @@ urlpatterns = [
     # Partnership figures
     path("reports/", reports.partnership, name="reports"),
     path("reports/partnership.csv", reports.partnership_csv, name="reports-csv"),
+    path("reports/staff-wellbeing/", wellbeing.wellbeing_report, name="wellbeing-report"),
     # Record of processing (UK GDPR Art. 30), for the partnership's auditors
     path(
         "governance/processing/",

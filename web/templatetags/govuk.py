@@ -164,7 +164,13 @@ def _nav_for(me) -> list[tuple[str, str, str]]:
     from cases import access
     from casework import access as casework_access
     from programmes import access as programme_access
+    from wellbeing import access as wellbeing_access
 
+    supervision = (
+        [("/supervision/", "My supervision", "/supervision/")]
+        if wellbeing_access.is_staff_member(me)
+        else []
+    )
     if access.reviews_access(me):
         items = [
             ("/audit/access-log/", "Access log", "/audit/access-log/"),
@@ -173,7 +179,7 @@ def _nav_for(me) -> list[tuple[str, str, str]]:
         ]
         if access.can_read_processing_record(me):
             items.append(("/governance/processing/", "Record of processing", "/governance/"))
-        return items
+        return items + supervision
     if not access.reads_case_content(me):
         return [("/admin/", "Administration", "/admin/")]
     items = [
@@ -195,7 +201,7 @@ def _nav_for(me) -> list[tuple[str, str, str]]:
         items.append(("/programmes/", "Programmes", "/programmes/"))
     if casework_access.can_read_partnership_figures(me):
         items.append(("/reports/", "Reports", "/reports/"))
-    return items
+    return items + supervision
 
 
 @register.simple_tag(takes_context=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict
-from followups import selectors, services
+from followups import kinds, selectors, services
 from followups.models import FollowUp
 from web import worklists
 from web.pages import page
@@ -28,11 +29,30 @@ def followup_list(request, actor):
         .order_by("due_at")[:200]
     )
     worklists.name_followup_subjects(actor, followups)  # the person and enrolment, if visible
+    for f in followups:
+        _record_link(actor, f)
     notifications = list(selectors.notifications_for(actor.user)[:50])
     return render(
         request,
         "web/followups.html",
         {"followups": followups, "notifications": notifications, "now": timezone.now()},
+    )
+
+
+def _record_link(actor, followup) -> None:
+    """A check-in or a refresher is done by recording it (followups.kinds.RECORD_KINDS): the
+    follow-up links to the form, one's own or, for a manager, their member of staff's."""
+    if followup.kind not in kinds.RECORD_KINDS or followup.assignee_user_id is None:
+        return
+    mine = followup.assignee_user_id == actor.user.pk if actor.user else False
+    if followup.kind == kinds.SUPERVISION_CHECK_IN:
+        followup.record_text = "Record the check-in"
+        name, staff_name = "web:my-check-in-new", "web:staff-check-in-new"
+    else:
+        followup.record_text = "Record the training"
+        name, staff_name = "web:my-training-new", "web:staff-training-new"
+    followup.record_url = (
+        reverse(name) if mine else reverse(staff_name, args=[followup.assignee_user_id])
     )
 
 

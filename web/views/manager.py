@@ -1,4 +1,5 @@
-"""A partner manager's views: the partner's caseload and staff (with trauma-training levels)."""
+"""A partner manager's views: the partner's caseload and staff (with trauma-training levels and
+supervision: each person's check-ins are on their own page, web/views/wellbeing.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from partners.models import Membership, TrainingRecord
 from web.forms import BreakGlassDecisionForm
 from web.pages import form_error, page
 from web.selectors import visible_cases
+from wellbeing import access as wellbeing_access
+from wellbeing import selectors as wellbeing_selectors
 
 OPEN_FOLLOWUPS = (FollowUp.Status.PENDING, FollowUp.Status.NOTIFIED, FollowUp.Status.ESCALATED)
 
@@ -69,7 +72,11 @@ def staff(request, actor):
         .filter(kind=SUPERVISION_CHECK_IN, status__in=OPEN_FOLLOWUPS)
         .order_by("due_at")
     ):
-        checkins.setdefault(f.subject_id, f)
+        checkins.setdefault(f.assignee_user_id, f)
+    # That a check-in waits for sign-off is about the person: logged like any list of them.
+    awaiting = list(wellbeing_selectors.awaiting_sign_off(actor=actor).only("pk", "subject_id"))
+    wellbeing_access.log_check_ins(actor, awaiting, action="list_check_ins")
+    waiting = {c.subject_id for c in awaiting}
     rows = []
     for m in members:
         profile = getattr(m.user, "profile", None)
@@ -82,6 +89,7 @@ def staff(request, actor):
                 "high_exposure": bool(profile and profile.high_exposure),
                 "training": latest.get(m.user_id),
                 "checkin": checkins.get(m.user_id),
+                "awaiting_sign_off": m.user_id in waiting,
             }
         )
     return render(request, "web/manager_staff.html", {"rows": rows})

@@ -36,5 +36,9 @@ def _domain_seeders():
     from programmes.demo import seed_programmes
     from sync.demo import seed_sync
     from web.demo import seed_web
+    from wellbeing.demo import seed_wellbeing
 
-    return [seed_cases, seed_programmes, seed_casework, seed_followups, seed_sync, seed_web]
+    return [
+        seed_cases, seed_programmes, seed_casework, seed_followups, seed_wellbeing, seed_sync,
+        seed_web,
+    ]  # fmt: skip
