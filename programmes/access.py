@@ -276,6 +276,27 @@ def check_can_run_intake(actor: Actor, enrolment: Enrolment, *, action: str) -> 
         )  # fmt: skip
 
 
+def can_work_enrolment(actor: Actor, enrolment: Enrolment) -> bool:
+    """Sessions, milestones and booking the next session: the programme's coordinators, and the
+    enrolment's key worker (its coach or mentor), in every channel."""
+    if coordinates(actor, enrolment):
+        return True
+    return (
+        actor.user is not None
+        and actor.role in INTAKE_ROLES
+        and enrolment.key_worker_id == actor.user.pk
+    )
+
+
+def check_can_work_enrolment(actor: Actor, enrolment: Enrolment, *, action: str) -> None:
+    if not can_work_enrolment(actor, enrolment):
+        _refuse(
+            actor, enrolment, action, "neither a coordinator nor the key worker",
+            f"Only the coordinators of {enrolment.programme.name} and the person's key worker "
+            "can do this.",
+        )  # fmt: skip
+
+
 def check_can_configure(actor: Actor, programme: Programme) -> None:
     if not can_configure(actor, programme):
         raise Forbidden(f"Only the coordinators of {programme.name} can change it.")

@@ -161,6 +161,10 @@ class Enrolment(Versioned):
     ended_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=60, blank=True, help_text="Code from the programme.")
     outcome_notes = models.TextField(blank=True)
+    # The next session booked with the person (by the key worker or a coordinator); cleared when
+    # a session on or after that day is recorded.
+    next_session_at = models.DateTimeField(null=True, blank=True)
+    next_session_kind = models.CharField(max_length=60, blank=True)
 
     class Meta:
         constraints = [

@@ -842,7 +842,7 @@ def _place_freed(programme: Programme, transition: EnrolmentTransition) -> None:
 
 
 @guarded(
-    lambda actor, enrolment, **_: access.check_can_run_intake(
+    lambda actor, enrolment, **_: access.check_can_work_enrolment(
         actor, enrolment, action="record_session"
     )
 )
@@ -889,6 +889,12 @@ def session_create(
         missed_reason=missed_reason, recorded_by=actor.user, recorded_by_client=actor.client, partner=actor.partner,
         created_at=now, updated_at=now,
     )  # fmt: skip
+    # The booked session has happened (or been missed): the booking is done with.
+    Enrolment.objects.filter(
+        pk=enrolment.pk,
+        next_session_at__isnull=False,
+        next_session_at__date__lte=timezone.localdate(occurred_at),
+    ).update(next_session_at=None, next_session_kind="", updated_at=now)
     access_record(
         actor=actor,
         action="create",
@@ -913,7 +919,49 @@ def session_create(
 
 
 @guarded(
-    lambda actor, enrolment, **_: access.check_can_run_intake(
+    lambda actor, enrolment, **_: access.check_can_work_enrolment(
+        actor, enrolment, action="book_session"
+    )
+)
+def session_book(
+    *, actor: Actor, enrolment: Enrolment, at: datetime | None, kind: str = ""
+) -> Enrolment:
+    """Book the next session with the person (or, with `at` None, cancel the booking): shown on
+    the key worker's caseload and the enrolment page. In the future, on an open enrolment, of a
+    kind the programme defines."""
+    programme = enrolment.programme
+    if enrolment.status in CLOSED:
+        raise Conflict(f"A {enrolment.status} enrolment has no next session.", code="closed")
+    if at is not None:
+        if at <= timezone.now():
+            raise ValidationFailed(
+                "The next session must be in the future.", fields={"at": ["in the past"]}
+            )
+        allowed = codes(programme.session_kinds)
+        if allowed and kind not in allowed:
+            raise ValidationFailed(
+                f"'{kind}' is not a session kind of {programme.name}; use one of: "
+                f"{', '.join(sorted(allowed))}.",
+                fields={"kind": ["invalid"]},
+            )
+    Enrolment.objects.filter(pk=enrolment.pk).update(
+        next_session_at=at, next_session_kind=kind if at else "", updated_at=timezone.now()
+    )
+    # When, never what: the booking is on the enrolment.
+    _log(actor, enrolment, "book_session", access.justification(enrolment))
+    record_change(
+        "enrolment",
+        enrolment.pk,
+        "updated",
+        case_id=enrolment.case_id,
+        person_id=enrolment.person_id,
+    )
+    enrolment.refresh_from_db()
+    return enrolment
+
+
+@guarded(
+    lambda actor, enrolment, **_: access.check_can_work_enrolment(
         actor, enrolment, action="record_milestone"
     )
 )

@@ -1080,6 +1080,24 @@ class SessionForm(forms.Form):
     occurred_at = EntryForm.occurred_at
 
 
+class BookSessionForm(forms.Form):
+    """The next session with the person: when, and what kind."""
+
+    kind = forms.ChoiceField(
+        label="What kind of session?", error_messages={"required": "Select the kind of session"}
+    )
+    at = GovukDateTimeField(
+        label="When?",
+        help_text="For example, 27 3 2026, then the time on the 24-hour clock: 16 30",
+        error_label="The time of the next session",
+        error_messages={"required": "Enter when the next session is"},
+    )
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, prefix="booking", **kwargs)
+        self.fields["kind"].choices = [("", "Choose"), *kinds]
+
+
 class MilestoneForm(forms.Form):
     code = forms.ChoiceField(label="Milestone", error_messages={"required": "Select the milestone"})
     achieved_on = GovukDateField(

@@ -101,6 +101,11 @@ urlpatterns = [
     path("programmes/<slug:slug>/offer-next/", programmes.offer_next, name="offer-next"),
     path("enrolments/<uuid:enrolment_id>/", programmes.enrolment_detail, name="enrolment"),
     path(
+        "enrolments/<uuid:enrolment_id>/next-session/",
+        programmes.session_book,
+        name="session-book",
+    ),
+    path(
         "enrolments/<uuid:enrolment_id>/programme-details/",
         programmes.programme_part,
         name="enrolment-programme-part",

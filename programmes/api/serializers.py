@@ -143,7 +143,7 @@ class EnrolmentSerializer(serializers.ModelSerializer):
             "priority", "eligibility", "details", "referred_at", "referred_by",
             "referred_by_partner", "key_worker", "status_changed_at", "offered_at", "enrolled_at",
             "started_at", "ended_at", "outcome", "outcome_notes", "version", "created_at",
-            "updated_at", "caseload",
+            "updated_at", "caseload", "next_session_at", "next_session_kind",
         ]  # fmt: skip
         read_only_fields = fields
         list_serializer_class = EnrolmentListSerializer

@@ -6,16 +6,17 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from audit.services import Access, access_record, access_refused
+from audit.services import Access, access_record
 from cases import access as case_access
 from core.errors import Conflict, DomainError, Forbidden, PreconditionFailed
 from programmes import access, selectors, services
 from programmes.config import as_date, programme_fields
 from programmes.eligibility import age_on, checked_at, eligibility_headline, evaluate, seen_by
 from programmes.models import CLOSED, OPEN, Attendance, EnrolmentStatus
-from web.forms import MilestoneForm, SessionForm, _radio
+from web.forms import BookSessionForm, MilestoneForm, SessionForm, _radio
 from web.intake_forms import (
     PROGRAMME,
     REFERRER,
@@ -241,6 +242,10 @@ def _session_form(enrolment, data=None):
     return RecordSessionForm(data, kinds=_pairs(enrolment.programme.session_kinds))
 
 
+def _booking_form(enrolment, data=None):
+    return BookSessionForm(data, kinds=_pairs(enrolment.programme.session_kinds))
+
+
 def _milestone_form(enrolment, data=None):
     return MilestoneForm(data, milestones=_pairs(enrolment.programme.milestones))
 
@@ -298,7 +303,8 @@ def _facts_changed_since_check(actor, enrolment, checked) -> bool:
 
 
 def _enrolment_page(request, actor, enrolment, *, form=None, session_form=None,
-                    milestone_form=None, key_worker_form=None, status=200):  # fmt: skip
+                    milestone_form=None, key_worker_form=None, booking_form=None,
+                    status=200):  # fmt: skip
     programme = enrolment.programme
     moves = _moves(enrolment)
     outcomes = _pairs(programme.outcomes)
@@ -378,8 +384,14 @@ def _enrolment_page(request, actor, enrolment, *, form=None, session_form=None,
             "outcome_label": dict(outcomes).get(enrolment.outcome, code_label(enrolment.outcome))
             if enrolment.outcome
             else "",
-            "can_record": coordinated and enrolment.status not in CLOSED,
-            "can_record_milestone": coordinated
+            "can_record": access.can_work_enrolment(actor, enrolment) and open_enrolment,
+            "booking_form": booking_form or _booking_form(enrolment),
+            "next_session_label": dict(_pairs(programme.session_kinds)).get(
+                enrolment.next_session_kind, code_label(enrolment.next_session_kind)
+            )
+            if enrolment.next_session_kind
+            else "",
+            "can_record_milestone": access.can_work_enrolment(actor, enrolment)
             and enrolment.status in (EnrolmentStatus.ENROLLED, EnrolmentStatus.ACTIVE)
             and any(code not in reached for code, _ in _pairs(programme.milestones)),
             "session_form": session_form or _session_form(enrolment),
@@ -436,16 +448,10 @@ def enrolment_detail(request, actor, enrolment_id):
 
 
 def _coordinated_enrolment(actor, enrolment_id, what: str):
-    """Sessions and milestones are recorded by the programme's coordinators."""
+    """Sessions, milestones and the next session are recorded by the programme's coordinators
+    and the person's key worker."""
     enrolment = access.enrolment_get_for(actor, enrolment_id, log_as="view")
-    if not access.is_coordinator(actor, enrolment.programme):
-        access_refused(
-            actor=actor, action=what, object_type="enrolment", object_id=enrolment.pk,
-            reason="not a coordinator of this programme",
-        )  # fmt: skip
-        raise Forbidden(
-            f"Only the coordinators of {enrolment.programme.name} record sessions and milestones."
-        )
+    access.check_can_work_enrolment(actor, enrolment, action=what)
     return enrolment
 
 
@@ -468,6 +474,31 @@ def session_add(request, actor, enrolment_id):
             messages.success(request, "The session has been recorded.")
             return redirect(reverse("web:enrolment", args=[enrolment.pk]) + "#sessions")
     return _enrolment_page(request, actor, enrolment, session_form=form)
+
+
+@require_POST
+@page(access.uses_programmes)
+def session_book(request, actor, enrolment_id):
+    """Book (or cancel) the next session with the person."""
+    enrolment = _coordinated_enrolment(actor, enrolment_id, "book_session")
+    if request.POST.get("cancel"):
+        services.session_book(actor=actor, enrolment=enrolment, at=None)
+        messages.success(request, "The booked session has been cancelled.")
+        return redirect(reverse("web:enrolment", args=[enrolment.pk]) + "#sessions")
+    form = _booking_form(enrolment, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.session_book(
+                actor=actor, enrolment=enrolment, at=data["at"], kind=data["kind"]
+            )
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            when = timezone.localtime(data["at"])
+            messages.success(request, f"The next session is booked for {when:%-d %B %Y, %H:%M}.")
+            return redirect(reverse("web:enrolment", args=[enrolment.pk]) + "#sessions")
+    return _enrolment_page(request, actor, enrolment, booking_form=form)
 
 
 @require_POST
