@@ -447,14 +447,14 @@ class TestDisposal:
         assert Tombstone.objects.filter(user=officer).exists()
 
     def test_the_journal_prune_takes_tombstones_with_it(self, officer, sergeant, make_case):
-        from sync import services as sync_services
+        from sync import feed
 
         closed = close(make_case(), officer)
         retention.case_dispose(actor=actor(sergeant), case=closed)
         assert Tombstone.objects.exists()
         Change.objects.update(changed_at=timezone.now() - timedelta(days=400))
         Change.objects.create(resource="programme", object_id=closed.pk, action="updated")
-        sync_services.journal_prune()
+        feed.prune()
         assert not Tombstone.objects.exists()
 
 
