@@ -15,7 +15,8 @@ from cases.models import Case, Person
 from sync import idempotency
 from sync.idempotency import caller_key, fingerprint
 from sync.models import IdempotencyRecord
-from tests.sync.conftest import as_actor, postgres_only
+from tests.conftest import postgres_only
+from tests.factories import actor as as_actor
 
 PERSON = {"given_name": "Amara", "family_name": "Okafor", "date_of_birth": "2011-05-02"}
 

@@ -15,7 +15,8 @@ from cases import services as case_services
 from cases.models import CaseGroupObjectPermission, Share
 from core.models import Change
 from sync.schedule import PERIODIC_TASKS
-from tests.sync.conftest import as_actor, postgres_only
+from tests.conftest import postgres_only
+from tests.factories import actor as as_actor
 from tests.sync.test_changes_feed import ids, read_all
 from vru.celery import app
 
