@@ -511,7 +511,7 @@ class Share(models.Model):
     )
     revoke_reason = models.TextField(blank=True)
     # When the partner was told (change feed `revoked`) that the share lapsed by time; set once by
-    # the sweep's conditional UPDATE (sync.services.share_expiry_announce).
+    # the sweep's conditional UPDATE (cases.services.share_expiry_announce).
     expiry_announced_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:

@@ -418,7 +418,7 @@ def _delete_person(person: Person) -> bool:
 
 def _revoke_people_out_of_sight(people, audience, now: datetime) -> None:
     """A partner that saw a kept person only through the disposed case no longer sees them:
-    `revoked`, as when a share ends (sync.services.share_expiry_announce)."""
+    `revoked`, as when a share ends (cases.services.share_expiry_announce)."""
     partners = {p for p, user in audience if user is None}
     if not partners:
         return

@@ -695,6 +695,41 @@ def share_revoke(*, actor: Actor, case: Case, partner: Partner, reason: str = ""
     return share
 
 
+def share_expiry_announce(*, now=None) -> int:
+    """A share that lapses by time ends the partner's access the moment it expires (the permission
+    carries the expiry); this tells the partner, as share_revoke does for a revocation: a `revoked`
+    journal row for that partner only, so its feed and webhooks say to delete its copy (and, via
+    the feed, its subject when that went out of sight too).
+
+    Each lapsed share is claimed once by a conditional UPDATE of `expiry_announced_at`, in the same
+    transaction as its journal row, so a sweep that runs twice or on two workers announces nothing
+    twice. A share revoked or replaced before the sweep reached it is not claimed (revocation told
+    the partner; a replacement kept access). Returns how many were announced."""
+    now = now or timezone.now()
+    lapsed = Share.objects.filter(
+        revoked_at__isnull=True, expiry_announced_at__isnull=True, expires_at__lte=now
+    )
+    announced = 0
+    for share_id in list(lapsed.values_list("pk", flat=True)):
+        with transaction.atomic():
+            if lapsed.filter(pk=share_id).update(expiry_announced_at=now) != 1:
+                continue  # another sweep, or a revocation, got there first
+            share = Share.objects.select_related("case", "partner").get(pk=share_id)
+            case = share.case
+            if access.partners_with_access(case, now).filter(pk=share.partner_id).exists():
+                continue  # still reaches the case another way: nothing to remove
+            record_change(
+                "case",
+                case.pk,
+                "revoked",
+                case_id=case.pk,
+                person_id=case.subject_id,
+                audience_partner=share.partner,
+            )
+            announced += 1
+    return announced
+
+
 @transaction.atomic
 def agreement_create(
     *,

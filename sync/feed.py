@@ -25,12 +25,14 @@ import binascii
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from cases import access as case_access
 from casework import access as casework_access
@@ -39,7 +41,7 @@ from core.models import Change
 from partners.actor import Actor
 from programmes import access as programme_access
 from sync import tombstones
-from sync.models import FeedHorizon
+from sync.models import FeedHorizon, Tombstone
 
 # Any fixed 64-bit number: the advisory lock that serialises sequencing on PostgreSQL.
 SEQUENCER_LOCK = 7_240_601_001
@@ -146,6 +148,33 @@ def sequence() -> int:
 
 def head() -> int:
     return max(Change.objects.aggregate(m=Max("seq"))["m"] or 0, horizon())
+
+
+@transaction.atomic
+def prune(*, older_than: timedelta | None = None) -> int:
+    """Drop journal rows older than the feed's retention (CHANGE_FEED_RETENTION_DAYS) and move
+    the horizon: a cursor from before it is then 410 Gone. Only sequenced rows go; the newest row
+    always stays, so the head never moves backwards."""
+    sequence()
+    if older_than is None:
+        older_than = timedelta(days=settings.CHANGE_FEED_RETENTION_DAYS)
+    cutoff = timezone.now() - older_than
+    head_seq = head()
+    through = (
+        Change.objects.filter(seq__isnull=False, seq__lt=head_seq, changed_at__lt=cutoff)
+        .order_by("-seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
+    if through is None:
+        return 0
+    row, _ = FeedHorizon.objects.select_for_update().get_or_create(pk=1)
+    pruned = Change.objects.filter(seq__isnull=False, seq__lte=through)
+    Tombstone.objects.filter(change_id__in=pruned.values("pk")).delete()
+    deleted, _ = pruned.delete()
+    if through > row.pruned_through:
+        FeedHorizon.objects.filter(pk=1).update(pruned_through=through, pruned_at=timezone.now())
+    return deleted
 
 
 # --- visibility ----------------------------------------------------------------------------

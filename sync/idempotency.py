@@ -12,7 +12,7 @@ A middleware, so no view can forget it. For a POST that carries the header it:
    request with the key while the first is running is told 409 at once (the lock is taken, not
    waited for); nothing "in flight" outlives the request that holds it;
 3. keeps the stored response for IDEMPOTENCY_KEY_HOURS (at least 24), after which
-   `sync.tasks.idempotency_purge` deletes it.
+   `sync.tasks.idempotency_purge` deletes it (`purge`, below).
 
 A repeat with the same key and the same method, path and body returns the stored response with
 `Idempotent-Replayed: true` and runs nothing; the same key with a different request is 422.
@@ -403,3 +403,9 @@ def replay_hidden(actor, url_name: str, url_kwargs: dict, record: IdempotencyRec
         if not visible:
             return (resource, object_id)
     return None
+
+
+def purge(*, now=None) -> int:
+    """Forget Idempotency-Keys past their retention (IDEMPOTENCY_KEY_HOURS, at least 24)."""
+    deleted, _ = IdempotencyRecord.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted

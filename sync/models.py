@@ -187,7 +187,7 @@ class Tombstone(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     # No database constraint and no cascade: the journal is pruned with one DELETE
-    # (sync.services.journal_prune), which removes its tombstones first.
+    # (sync.feed.prune), which removes its tombstones first.
     change = models.ForeignKey(
         "core.Change", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )

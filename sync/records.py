@@ -7,7 +7,6 @@ from rest_framework import serializers
 
 from cases.identifiers import Scheme
 from cases.models import CaseStatus, ClosureReason, RiskLevel
-from casework.api.fields import NamedChoiceField
 from casework.models import EntryKind, EntryVisibility, Urgency
 
 LOCAL_ID_HELP = (
@@ -108,9 +107,7 @@ class ReferralRecordSerializer(CaseLinkedRecordSerializer):
     description = serializers.CharField(
         max_length=20000, required=False, help_text="Required on create."
     )
-    urgency = NamedChoiceField(
-        enum_name="CaseworkUrgencyEnum", choices=Urgency.choices, required=False
-    )
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
     received_at = serializers.DateTimeField(
         required=False, help_text="When your system received it (default: now)."
     )
@@ -119,16 +116,14 @@ class ReferralRecordSerializer(CaseLinkedRecordSerializer):
 class EntryRecordSerializer(CaseLinkedRecordSerializer):
     """A changed entry is corrected through an amendment that keeps what it said before."""
 
-    kind = NamedChoiceField(
-        enum_name="CaseworkEntryKindEnum",
+    kind = serializers.ChoiceField(
         choices=EntryKind.choices,
         required=False,
         help_text="Required on create.",
     )
     occurred_at = serializers.DateTimeField(required=False, help_text="Required on create.")
     body = serializers.CharField(max_length=20000, required=False, help_text="Required on create.")
-    visibility = NamedChoiceField(
-        enum_name="CaseworkEntryVisibilityEnum",
+    visibility = serializers.ChoiceField(
         choices=EntryVisibility.choices,
         required=False,
         help_text="`case` (the default on create): all partners on the case; `partner`: your "

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from sync import services, webhooks
+from cases import services as case_services
+from sync import feed, idempotency, webhooks
 
 
 @shared_task(name="sync.deliver_webhook", ignore_result=True)
@@ -36,14 +37,14 @@ def webhooks_sweep() -> int:
 @shared_task(name="sync.share_expiry_announce", ignore_result=True)
 def share_expiry_announce() -> int:
     """`revoked` in the change feed for each share that lapsed by time, once per share."""
-    return services.share_expiry_announce()
+    return case_services.share_expiry_announce()
 
 
 @shared_task(name="sync.idempotency_purge", ignore_result=True)
 def idempotency_purge() -> int:
-    return services.idempotency_purge()
+    return idempotency.purge()
 
 
 @shared_task(name="sync.journal_prune", ignore_result=True)
 def journal_prune() -> int:
-    return services.journal_prune()
+    return feed.prune()

@@ -4,7 +4,7 @@ A disposed-of record (cases/retention.py) cannot be asked who may see it, so its
 carries tombstones (sync.models.Tombstone) naming its audience at the moment of disposal: partners,
 or single users who saw it by name. The change feed shows the row to that audience only
 (`visibility_condition` below), and webhooks send it as `<resource>.deleted`. As with `revoked`
-(sync.services.share_expiry_announce) nothing but the resource, the id and the time is revealed.
+(cases.services.share_expiry_announce) nothing but the resource, the id and the time is revealed.
 """
 
 from __future__ import annotations

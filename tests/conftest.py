@@ -10,6 +10,7 @@ from hypothesis import Phase
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
+from cases import services as case_services
 from partners.models import Role
 from tests import factories, realparts
 
@@ -89,6 +90,90 @@ def coordinator(vru):
 @pytest.fixture
 def auditor(vru):
     return factories.make_user(vru, Role.AUDITOR, email="auditor@vru.example")
+
+
+@pytest.fixture
+def school_manager(school):
+    return factories.make_user(school, Role.MANAGER, email="head@school.example")
+
+
+# People, cases, shares and partner systems. The police lead; the school is the usual other partner.
+
+
+@pytest.fixture
+def agreement(police, school, vru, outsider_partner):
+    """Police, school and the VRU share under one agreement; the outsider's partner is not a party."""
+    return factories.AgreementFactory(parties=[police, school, vru])
+
+
+@pytest.fixture
+def make_person(officer):
+    """make_person(by=officer, **fields, identifiers=[...]) → a person recorded by `by`."""
+
+    def make(by=None, **data):
+        return factories.PersonFactory(by=by or officer, **data)
+
+    return make
+
+
+@pytest.fixture
+def make_case(officer, make_person):
+    """make_case(by=officer, subject=None, **fields) → a case led by `by`'s partner (about a new
+    person unless `subject` is given)."""
+
+    def make(by=None, subject=None, **data):
+        by = by or officer
+        return factories.CaseFactory(by=by, subject=subject or make_person(by=by), **data)
+
+    return make
+
+
+@pytest.fixture
+def share_with(officer, agreement):
+    """share_with(case, partner, by=officer) → the share, under the agreement."""
+
+    def share(case, partner, by=None):
+        return case_services.case_share(
+            actor=factories.actor(by or officer),
+            case=case,
+            partner=partner,
+            lawful_basis="public_task",
+            reason="Joint safeguarding",
+        )
+
+    return share
+
+
+@pytest.fixture
+def shared_case(make_case, share_with, school):
+    """A case the police lead and share with the school."""
+    case = make_case(summary="Missing from school; seen with older peers.")
+    share_with(case, school)
+    return case
+
+
+@pytest.fixture
+def share(shared_case, school):
+    return shared_case.shares.get(partner=school)
+
+
+@pytest.fixture
+def police_system(police):
+    """The police records system: an API client with read, write and sync."""
+    return factories.client_token(police, "read,write,sync", name="police-rms")
+
+
+@pytest.fixture
+def school_system(school):
+    return factories.client_token(school, "read,write,sync", name="school-mis")
+
+
+def postgres_only(test):
+    """Real concurrent transactions: PostgreSQL only (SQLite has a single writer)."""
+    skip = pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs PostgreSQL (real concurrent transactions)"
+    )
+    return pytest.mark.postgres_only(skip(test))
 
 
 @pytest.fixture

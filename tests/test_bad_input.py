@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -30,13 +30,6 @@ def api_error(response, status=400):
     error = response.json()["error"]
     assert set(error) == {"code", "message", "fields"}
     return error
-
-
-@pytest.fixture
-def agreement(police, school, vru):
-    return case_services.agreement_create(
-        name="Bad input agreement", parties=[police, school, vru], review_date=date(2030, 1, 1)
-    )
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from sync.webhooks import _disable
 from tests.programmes import conftest as programme_fixtures
 
 # The programme fixtures (tests/programmes/conftest.py), for tests that live outside that folder.
-agreement = programme_fixtures.agreement
 other_coordinator = programme_fixtures.other_coordinator
 programmes = programme_fixtures.programmes
 divert = programme_fixtures.divert

@@ -6,7 +6,6 @@ from rest_framework import serializers
 from cases.api.serializers import PersonWriteSerializer
 from cases.models import BreakGlassAccess
 from casework import vocabularies
-from casework.api.fields import NamedChoiceField
 from casework.models import (
     Action,
     ActionStatus,
@@ -41,12 +40,8 @@ class AmendmentSerializer(serializers.ModelSerializer):
 
 
 class EntrySerializer(serializers.ModelSerializer):
-    kind = NamedChoiceField(
-        enum_name="CaseworkEntryKindEnum", choices=EntryKind.choices, read_only=True
-    )
-    visibility = NamedChoiceField(
-        enum_name="CaseworkEntryVisibilityEnum", choices=EntryVisibility.choices, read_only=True
-    )
+    kind = serializers.ChoiceField(choices=EntryKind.choices, read_only=True)
+    visibility = serializers.ChoiceField(choices=EntryVisibility.choices, read_only=True)
     case = serializers.PrimaryKeyRelatedField(read_only=True)
     named_users = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     author = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -68,11 +63,10 @@ class EntrySerializer(serializers.ModelSerializer):
 
 
 class EntryCreateSerializer(serializers.Serializer):
-    kind = NamedChoiceField(enum_name="CaseworkEntryKindEnum", choices=EntryKind.choices)
+    kind = serializers.ChoiceField(choices=EntryKind.choices)
     occurred_at = serializers.DateTimeField()
     body = serializers.CharField(max_length=20000)
-    visibility = NamedChoiceField(
-        enum_name="CaseworkEntryVisibilityEnum",
+    visibility = serializers.ChoiceField(
         choices=EntryVisibility.choices,
         default=EntryVisibility.CASE,
         help_text="`case`: all partners on the case; `partner`: your partner only; "
@@ -84,14 +78,10 @@ class EntryCreateSerializer(serializers.Serializer):
 
 
 class EntryAmendSerializer(serializers.Serializer):
-    kind = NamedChoiceField(
-        enum_name="CaseworkEntryKindEnum", choices=EntryKind.choices, required=False
-    )
+    kind = serializers.ChoiceField(choices=EntryKind.choices, required=False)
     occurred_at = serializers.DateTimeField(required=False)
     body = serializers.CharField(max_length=20000, required=False)
-    visibility = NamedChoiceField(
-        enum_name="CaseworkEntryVisibilityEnum", choices=EntryVisibility.choices, required=False
-    )
+    visibility = serializers.ChoiceField(choices=EntryVisibility.choices, required=False)
     named_users = serializers.ListField(
         child=serializers.UUIDField(), required=False, max_length=50
     )
@@ -99,9 +89,7 @@ class EntryAmendSerializer(serializers.Serializer):
 
 
 class AdversitySerializer(serializers.ModelSerializer):
-    source = NamedChoiceField(
-        enum_name="CaseworkAdversitySourceEnum", choices=AdversitySource.choices, read_only=True
-    )
+    source = serializers.ChoiceField(choices=AdversitySource.choices, read_only=True)
     case = serializers.PrimaryKeyRelatedField(read_only=True)
     label = serializers.SerializerMethodField()
     group = serializers.SerializerMethodField()
@@ -130,9 +118,7 @@ class AdversityCreateSerializer(serializers.Serializer):
     code = serializers.CharField(
         max_length=40, help_text="A code from /api/v1/vocabularies/adversities."
     )
-    source = NamedChoiceField(
-        enum_name="CaseworkAdversitySourceEnum", choices=AdversitySource.choices
-    )
+    source = serializers.ChoiceField(choices=AdversitySource.choices)
     sensitive = serializers.BooleanField(
         default=False, help_text="Seen only by your partner unless shared explicitly."
     )
@@ -151,9 +137,7 @@ class PartnerSlugSerializer(serializers.Serializer):
 
 
 class ActionSerializer(serializers.ModelSerializer):
-    status = NamedChoiceField(
-        enum_name="CaseworkActionStatusEnum", choices=ActionStatus.choices, read_only=True
-    )
+    status = serializers.ChoiceField(choices=ActionStatus.choices, read_only=True)
     case = serializers.PrimaryKeyRelatedField(read_only=True)
     owner_user = serializers.PrimaryKeyRelatedField(read_only=True)
     owner_partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
@@ -189,18 +173,14 @@ class ActionUpdateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     due_date = serializers.DateField(required=False)
-    status = NamedChoiceField(
-        enum_name="CaseworkActionStatusEnum", choices=ActionStatus.choices, required=False
-    )
+    status = serializers.ChoiceField(choices=ActionStatus.choices, required=False)
     owner_user = serializers.UUIDField(required=False, allow_null=True)
     owner_partner = serializers.SlugField(required=False, allow_null=True)
 
 
 class ScreeningConfirmationSerializer(serializers.ModelSerializer):
     partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    decision = NamedChoiceField(
-        enum_name="ScreeningDecisionEnum", choices=ScreeningDecision.choices, read_only=True
-    )
+    decision = serializers.ChoiceField(choices=ScreeningDecision.choices, read_only=True)
     outcome = serializers.SerializerMethodField(
         help_text="The proposed outcome this partner answered."
     )
@@ -215,17 +195,14 @@ class ScreeningConfirmationSerializer(serializers.ModelSerializer):
 
 
 class ScreeningSerializer(serializers.ModelSerializer):
-    outcome = NamedChoiceField(
-        enum_name="ScreeningOutcomeEnum", choices=ScreeningOutcome.choices, read_only=True
-    )
+    outcome = serializers.ChoiceField(choices=ScreeningOutcome.choices, read_only=True)
     participants = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     partner = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, help_text="The partner that proposed the decision."
     )
     screened_by = serializers.PrimaryKeyRelatedField(read_only=True)
     referral = serializers.PrimaryKeyRelatedField(read_only=True)
-    status = NamedChoiceField(
-        enum_name="ScreeningStatusEnum",
+    status = serializers.ChoiceField(
         choices=ScreeningStatus.choices,
         read_only=True,
         help_text="`proposed`: a single-agency decision awaiting confirmation by another partner "
@@ -268,9 +245,7 @@ class ScreeningCreateSerializer(serializers.Serializer):
 
 
 class ScreeningAnswerSerializer(serializers.Serializer):
-    decision = NamedChoiceField(
-        enum_name="ScreeningDecisionEnum", choices=ScreeningDecision.choices
-    )
+    decision = serializers.ChoiceField(choices=ScreeningDecision.choices)
     reason = serializers.CharField(
         max_length=5000, help_text="Why you confirm or challenge it; shown to everyone on the case."
     )
@@ -293,9 +268,7 @@ PPN_HELP = {
 
 
 class ReferralSerializer(serializers.ModelSerializer):
-    urgency = NamedChoiceField(
-        enum_name="CaseworkUrgencyEnum", choices=Urgency.choices, read_only=True
-    )
+    urgency = serializers.ChoiceField(choices=Urgency.choices, read_only=True)
     incident_date = serializers.DateField(read_only=True, help_text=PPN_HELP["incident_date"])
     incident_time = serializers.TimeField(
         format="%H:%M", read_only=True, allow_null=True, help_text=PPN_HELP["incident_time"]
@@ -394,9 +367,7 @@ class ReferralCreateSerializer(serializers.Serializer):
         help_text="Codes from /api/v1/vocabularies/concerns.",
     )
     description = serializers.CharField(max_length=20000)
-    urgency = NamedChoiceField(
-        enum_name="CaseworkUrgencyEnum", choices=Urgency.choices, default=Urgency.STANDARD
-    )
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.STANDARD)
     received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     source_reference = serializers.CharField(
         required=False,
@@ -453,17 +424,18 @@ class PossibleDuplicateSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+# How the referral's subject (or a household member) was found: named in the OpenAPI document by
+# ENUM_NAME_OVERRIDES, as ReferralSubjectFoundByEnum.
+SUBJECT_FOUND_BY = ["given", "identifier", "new person"]
+
+
 class HouseholdFoundSerializer(serializers.Serializer):
     person = serializers.UUIDField()
-    found_by = NamedChoiceField(
-        enum_name="ReferralSubjectFoundByEnum", choices=["given", "identifier", "new person"]
-    )
+    found_by = serializers.ChoiceField(choices=SUBJECT_FOUND_BY)
 
 
 class IntakeSerializer(serializers.Serializer):
-    subject_found_by = NamedChoiceField(
-        enum_name="ReferralSubjectFoundByEnum", choices=["given", "identifier", "new person"]
-    )
+    subject_found_by = serializers.ChoiceField(choices=SUBJECT_FOUND_BY)
     case_opened = serializers.BooleanField()
     possible_duplicates = PossibleDuplicateSerializer(many=True)
     hidden_matches = serializers.IntegerField(

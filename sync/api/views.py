@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from audit.services import Access, access_record
 from core.api.views import ActorMixin
 from core.errors import DomainError, ValidationFailed
-from sync import feed, services, webhooks
+from sync import batch, feed, webhooks
 from sync.api.serializers import (
     CasesBatchSerializer,
     ChangesPageSerializer,
@@ -94,12 +94,12 @@ class _SyncView(ActorMixin, APIView):
                 'Send {"records": [...]}: a list of up to 500 records.',
                 fields={"records": ["a list is required"]},
             )
-        if len(records) > services.MAX_BATCH:
+        if len(records) > batch.MAX_BATCH:
             raise BatchTooLarge(
-                f"This batch has {len(records)} records; send at most {services.MAX_BATCH} per "
+                f"This batch has {len(records)} records; send at most {batch.MAX_BATCH} per "
                 "request (split it, each batch with its own Idempotency-Key)."
             )
-        results = services.sync_batch(actor=self.actor, resource=self.resource, records=records)
+        results = batch.sync_batch(actor=self.actor, resource=self.resource, records=records)
         counts = Counter(r.status for r in results)
         summary = {k: counts.get(k, 0) for k in ("created", "updated", "unchanged", "error")}
         return Response({"results": [r.as_dict() for r in results], "summary": summary})

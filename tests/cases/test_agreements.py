@@ -17,17 +17,10 @@ from cases.models import AgreementStatus, BreakGlassAccess, DataSharingAgreement
 from followups import kinds
 from followups.models import FollowUp, Notification
 from followups.services import followups_deliver_due
-from partners.models import Role
-from tests import factories
-from tests.cases.conftest import actor
+from tests.factories import actor
 from vru.celery import app
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def school_manager(school):
-    return factories.make_user(school, Role.MANAGER, email="head@school.example")
 
 
 def share(case, partner, by):
@@ -168,7 +161,7 @@ class TestReviewReminder:
         assert Notification.objects.count() == 2
 
     def test_far_off_or_ended_agreements_get_none_and_a_moved_date_cancels(self, agreement):
-        assert agreements.sweep_reviews() == 0  # review_date in 2027
+        assert agreements.sweep_reviews() == 0  # review_date in 2030
         DataSharingAgreement.objects.filter(pk=agreement.pk).update(
             review_date=timezone.localdate() + timedelta(days=25)
         )
@@ -281,7 +274,7 @@ class TestApi:
         assert response.status_code == 200
         (item,) = response.json()["results"]
         assert item["status"] == "under_review"
-        assert item["review_date"] == "2027-06-30"
+        assert item["review_date"] == "2030-06-30"
         assert item["document_url"] == "https://intranet.example/isa.pdf"
         assert item["active"] is True
         assert api(outsider).get("/api/v1/agreements/").json()["results"] == []

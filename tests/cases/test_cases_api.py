@@ -9,7 +9,8 @@ from audit.models import AccessLog, AppendOnlyError
 from cases import access, services
 from cases.models import Case, CaseHistory
 from tests import factories
-from tests.cases.conftest import actor, expire
+from tests.cases.conftest import expire
+from tests.factories import actor
 
 
 def error(response, status):

@@ -13,7 +13,7 @@ from cases import access, services
 from casework import services as casework_services
 from partners.models import Role
 from tests import factories
-from tests.cases.conftest import actor
+from tests.factories import actor
 
 pytestmark = pytest.mark.django_db
 

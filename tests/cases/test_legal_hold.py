@@ -10,7 +10,7 @@ from cases import services
 from cases.models import Case, LegalHold
 from partners.models import Role
 from tests import factories
-from tests.cases.conftest import actor
+from tests.factories import actor
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,8 @@ import pytest
 from audit.models import AccessLog
 from cases import services
 from tests import factories
-from tests.cases.conftest import actor, expire
+from tests.cases.conftest import expire
+from tests.factories import actor
 
 ROLES = ["practitioner", "manager", "coordinator", "auditor", "vru_auditor", "admin"]
 SITUATIONS = ["own_lead", "shared", "unshared", "expired_share", "revoked_share"]

@@ -37,7 +37,7 @@ class TestRelationships:
         self, api, officer, teacher, shared_case, make_person
     ):
         from cases import services
-        from tests.cases.conftest import actor
+        from tests.factories import actor
 
         hidden = make_person(given_name="Hidden")
         services.relationship_add(

@@ -23,7 +23,7 @@ from followups.models import FollowUp
 from partners.models import Role
 from sync.models import Tombstone
 from tests import factories
-from tests.cases.conftest import actor
+from tests.factories import actor
 from tests.sync.test_changes_feed import ids, read_all
 from tests.sync.test_webhooks import Receiver, run_deliveries
 
@@ -43,11 +43,6 @@ def make_due(case, days=1):
     Case.objects.filter(pk=case.pk).update(
         retention_until=timezone.localdate() - timedelta(days=days)
     )
-
-
-@pytest.fixture
-def school_manager(school):
-    return factories.make_user(school, Role.MANAGER, email="head@school.example")
 
 
 @pytest.fixture
@@ -447,14 +442,14 @@ class TestDisposal:
         assert Tombstone.objects.filter(user=officer).exists()
 
     def test_the_journal_prune_takes_tombstones_with_it(self, officer, sergeant, make_case):
-        from sync import services as sync_services
+        from sync import feed
 
         closed = close(make_case(), officer)
         retention.case_dispose(actor=actor(sergeant), case=closed)
         assert Tombstone.objects.exists()
         Change.objects.update(changed_at=timezone.now() - timedelta(days=400))
         Change.objects.create(resource="programme", object_id=closed.pk, action="updated")
-        sync_services.journal_prune()
+        feed.prune()
         assert not Tombstone.objects.exists()
 
 

@@ -15,7 +15,7 @@ from cases import access, services
 from cases.models import Case
 from partners.actor import actor_for_user
 from tests import factories
-from tests.sync.conftest import postgres_only
+from tests.conftest import postgres_only
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from cases import services
 from cases.models import Case, ConsentRecord, Person, Relationship
 from casework import services as casework_services
 from tests import factories
-from tests.cases.conftest import actor
+from tests.factories import actor
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,8 @@ from casework import services
 from casework.models import ActionHistory
 from followups.models import Notification
 from tests import factories
-from tests.casework.conftest import actor, logged
+from tests.casework.conftest import logged
+from tests.factories import actor
 
 
 def soon(days=7):

@@ -7,7 +7,8 @@ import pytest
 
 from casework import services
 from casework.access import adversities_visible_to
-from tests.casework.conftest import actor, logged
+from tests.casework.conftest import logged
+from tests.factories import actor
 
 
 def record(api, user, case, **data):

@@ -21,7 +21,7 @@ from casework.access import (
 )
 from casework.models import ChronologyEntry, EntryAmendment
 from tests import factories
-from tests.casework.conftest import actor
+from tests.factories import actor
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,8 @@ from casework.models import ChronologyEntry, EntryAmendment
 from core.models import Change
 from followups.models import Notification
 from tests import factories
-from tests.casework.conftest import actor, ago, logged
+from tests.casework.conftest import ago, logged
+from tests.factories import actor
 
 PERSONAS = ["officer", "sergeant", "teacher", "coordinator", "outsider", "auditor"]
 # Who sees an entry the officer (police, lead) wrote, by visibility. `named` names the teacher.

@@ -16,7 +16,8 @@ from followups import sweeps
 from followups.models import FollowUp, Notification
 from partners.models import Role
 from tests import factories
-from tests.casework.conftest import actor, logged
+from tests.casework.conftest import logged
+from tests.factories import actor
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,8 @@ from cases import services as case_services
 from cases.models import Case, Person
 from casework import services
 from casework.models import Referral
-from tests.casework.conftest import actor, logged
+from tests.casework.conftest import logged
+from tests.factories import actor
 
 PPN = {
     "incident_date": (timezone.localdate() - timedelta(days=3)).isoformat(),

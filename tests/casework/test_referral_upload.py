@@ -20,7 +20,7 @@ from followups.models import OutboxMessage
 from partners.models import Role
 from tests import factories
 from tests.casework.conftest import logged
-from tests.web.conftest import ui_actor
+from tests.factories import ui_actor
 
 pytestmark = pytest.mark.django_db
 

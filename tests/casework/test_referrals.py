@@ -14,7 +14,8 @@ from casework import services
 from casework.models import Referral
 from followups.models import FollowUp
 from tests import factories
-from tests.casework.conftest import actor, logged
+from tests.casework.conftest import logged
+from tests.factories import actor
 
 NHS = "9434765919"
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from casework import reports, services
 from core.errors import Forbidden
-from tests.casework.conftest import actor
+from tests.factories import actor
 
 
 def when(year, month, day):

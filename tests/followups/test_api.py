@@ -12,7 +12,7 @@ from followups import kinds
 from followups.models import FollowUp, Notification
 from followups.services import followups_deliver_due, notify
 from tests import factories
-from tests.followups.conftest import actor
+from tests.factories import actor
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from followups import schedule as followups_schedule
 from followups.models import FollowUp, Notification, OutboxMessage
 from followups.services import followup_create
 from sync import schedule as sync_schedule
-from tests.followups.conftest import actor
+from tests.factories import actor
 from vru.celery import app
 
 pytestmark = pytest.mark.django_db

@@ -190,7 +190,7 @@ def test_redis_down_while_a_case_is_created_then_the_relay_sends_the_work(office
 @pytest.mark.skipif(not apps.is_installed("casework"), reason="casework not built yet")
 def test_a_missed_screening_deadline_is_escalated_to_the_managers_once(officer, sergeant, stack):
     from casework.services import referral_create
-    from tests.followups.conftest import actor
+    from tests.factories import actor
 
     intake = referral_create(
         actor=actor(officer),

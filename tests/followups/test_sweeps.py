@@ -16,7 +16,7 @@ from followups.models import FollowUp, Notification
 from followups.services import followups_deliver_due
 from partners.models import PractitionerProfile, Role
 from tests import factories
-from tests.followups.conftest import actor
+from tests.factories import actor
 
 pytestmark = pytest.mark.django_db
 

@@ -14,13 +14,9 @@ from django.utils import timezone
 
 from cases import services as case_services
 from casework import services as casework_services
-from partners.actor import actor_for_user
 from partners.models import Role
 from tests import factories
-
-
-def actor(user):
-    return actor_for_user(user, channel="api")
+from tests.factories import actor
 
 
 @pytest.fixture(autouse=True)
@@ -31,15 +27,8 @@ def packs_in_tmp(settings, tmp_path):
 
 @pytest.fixture
 def agreement(police, school, outsider_partner, vru):
-    return case_services.agreement_create(
-        name="Northshire ISA", parties=[police, school, outsider_partner, vru],
-        review_date=date(2030, 6, 30),
-    )  # fmt: skip
-
-
-@pytest.fixture
-def school_manager(school):
-    return factories.make_user(school, Role.MANAGER, email="head@school.example")
+    """Elsewhere Homes is a party here: the case is shared with it too."""
+    return factories.AgreementFactory(parties=[police, school, outsider_partner, vru])
 
 
 @pytest.fixture
@@ -49,18 +38,15 @@ def housing_officer(outsider_partner):
 
 @pytest.fixture
 def jayden(officer):
-    return case_services.person_create(
-        actor=actor(officer),
-        data={"given_name": "Jayden", "family_name": "Clarke", "date_of_birth": date(2010, 3, 14)},
-        identifiers=[{"scheme": "local", "value": "POL-778"}],
+    return factories.PersonFactory(
+        by=officer, identifiers=[{"scheme": "local", "value": "POL-778"}]
     )
 
 
 @pytest.fixture
 def sister(officer):
-    return case_services.person_create(
-        actor=actor(officer),
-        data={"given_name": "Amarachi", "family_name": "Okafor", "date_of_birth": date(2012, 1, 2)},
+    return factories.PersonFactory(
+        by=officer, given_name="Amarachi", family_name="Okafor", date_of_birth=date(2012, 1, 2)
     )
 
 

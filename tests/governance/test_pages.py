@@ -9,7 +9,7 @@ import pytest
 from audit.models import AccessLog
 from governance import tasks
 from governance.models import SubjectAccessRequest
-from tests.governance.conftest import actor
+from tests.factories import actor
 
 pytestmark = pytest.mark.django_db
 

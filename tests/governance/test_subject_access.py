@@ -14,7 +14,8 @@ from governance import services, tasks
 from governance.models import SubjectAccessRequest
 from partners.models import Role
 from tests import factories
-from tests.governance.conftest import actor, pack_files
+from tests.factories import actor
+from tests.governance.conftest import pack_files
 
 pytestmark = pytest.mark.django_db
 

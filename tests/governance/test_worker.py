@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from governance import services
 from governance.models import SubjectAccessRequest
-from tests.governance.conftest import actor, pack_files
+from tests.factories import actor
+from tests.governance.conftest import pack_files
 from tests.realparts import REAL_PARTS, wait_for
 
 pytestmark = REAL_PARTS

@@ -11,12 +11,12 @@ import pytest
 from django.utils import timezone
 
 from cases import services as case_services
-from partners.actor import actor_for_user
 from partners.models import Role
 from programmes import services
 from programmes.catalogue import install_standard_programmes
 from programmes.models import Enrolment, Programme
 from tests import factories
+from tests.factories import actor
 
 DIVERT_CUSTODY = {
     "cohort": "custody",
@@ -27,23 +27,9 @@ DIVERT_CUSTODY = {
 }
 
 
-def actor(user):
-    return actor_for_user(user, channel="api")
-
-
 def years_ago(years: int, days: int = 30) -> date:
     today = timezone.localdate()
     return today.replace(year=today.year - years) - timedelta(days=days)
-
-
-@pytest.fixture
-def agreement(police, school, vru, outsider_partner):
-    """Police, school and VRU have an agreement; the outsider's partner is not a party."""
-    return case_services.agreement_create(
-        name="Northshire safeguarding ISA",
-        parties=[police, school, vru],
-        review_date=date(2030, 6, 30),
-    )
 
 
 @pytest.fixture
@@ -83,18 +69,13 @@ def make_case(officer, agreement):
     """make_case(by=officer, dob=..., given_name=...) → a case led by `by`'s partner."""
 
     def make(by=None, *, dob=None, given_name="Tyler", **person):
-        by = by or officer
-        subject = case_services.person_create(
-            actor=actor(by),
-            data={
-                "given_name": given_name,
-                "family_name": "Brooks",
-                "date_of_birth": dob if dob is not None else years_ago(21),
-                **person,
-            },
-        )
-        return case_services.case_create(
-            actor=actor(by), subject=subject, data={"summary": "Secret case summary."}
+        return factories.CaseFactory(
+            by=by or officer,
+            summary="Secret case summary.",
+            subject__given_name=given_name,
+            subject__family_name="Brooks",
+            subject__date_of_birth=dob if dob is not None else years_ago(21),
+            **{f"subject__{name}": value for name, value in person.items()},
         )
 
     return make

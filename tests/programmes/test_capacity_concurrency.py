@@ -15,7 +15,7 @@ from partners.models import Role
 from programmes import access, selectors, services
 from programmes.models import Enrolment, EnrolmentStatus, Programme
 from tests import factories
-from tests.programmes.conftest import actor
+from tests.factories import actor
 
 # Skipped at collection on other databases, before a transactional database is set up (and
 # flushed afterwards, taking the data migration's rows with it for later tests).

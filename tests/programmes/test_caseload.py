@@ -16,7 +16,7 @@ from programmes import access, services
 from programmes.eligibility import checked_at
 from programmes.models import Enrolment, EnrolmentSession
 from tests import factories
-from tests.programmes.conftest import actor
+from tests.factories import actor
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,8 @@ from django.apps import apps
 
 from programmes.eligibility import age_on, evaluate
 from programmes.models import EnrolmentTransition
-from tests.programmes.conftest import DIVERT_CUSTODY, actor, share, years_ago
+from tests.factories import actor
+from tests.programmes.conftest import DIVERT_CUSTODY, share, years_ago
 
 pytestmark = pytest.mark.django_db
 

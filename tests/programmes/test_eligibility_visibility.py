@@ -20,7 +20,8 @@ from casework import services as casework_services
 from partners.models import Role
 from programmes.models import ProgrammeConfigChange
 from tests import factories
-from tests.programmes.conftest import actor, share, years_ago
+from tests.factories import actor
+from tests.programmes.conftest import share, years_ago
 
 pytestmark = pytest.mark.django_db
 

@@ -123,7 +123,7 @@ class TestEnrolmentVisibility:
         self, api, teacher, officer, school, enrolment, case
     ):
         from cases import services as case_services
-        from tests.programmes.conftest import actor
+        from tests.factories import actor
 
         share(case, school, officer)
         case_services.share_revoke(actor=actor(officer), case=case, partner=school)
@@ -211,7 +211,7 @@ class TestChildRecordSelectors:
         from django.utils import timezone
 
         from programmes import access, services
-        from tests.programmes.conftest import actor
+        from tests.factories import actor
 
         enrolment = access.enrolments_visible_to(actor(coordinator)).get(
             pk=move(checked(divert), "enrolled").pk

@@ -77,7 +77,8 @@ class TestReferral:
 
     def test_a_household_member_can_be_referred(self, api, officer, invisible_walls, case):
         from cases import services as case_services
-        from tests.programmes.conftest import actor, years_ago
+        from tests.factories import actor
+        from tests.programmes.conftest import years_ago
 
         child = case_services.person_create(
             actor=actor(officer),

@@ -1,7 +1,6 @@
 """Fixtures for report queries: the programmes tests' cases, referrals and transitions."""
 
 from tests.programmes.conftest import (  # noqa: F401 - fixtures
-    agreement,
     case,
     divert,
     make_case,

@@ -14,7 +14,7 @@ from programmes import reports as programme_reports
 from programmes.models import Enrolment
 from reports import selectors
 from reports.disclosure import PRIMARY
-from tests.programmes.conftest import actor
+from tests.factories import actor
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,6 @@ from cases.identifiers import Scheme
 from cases.models import LawfulBasis, PersonIdentifier
 from casework import services as casework_services
 from governance import services as governance_services
-from partners.actor import actor_for_user
 from partners.models import Role
 from programmes import access as programme_access
 from programmes import services as programme_services
@@ -99,8 +98,7 @@ class World:
     subject_access_person_id: object = None
 
 
-def _actor(user):
-    return actor_for_user(user, channel="api")
+_actor = factories.actor
 
 
 def _twenty_years_old():

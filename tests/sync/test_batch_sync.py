@@ -7,7 +7,7 @@ import pytest
 from audit.models import AccessLog
 from cases.models import Case, CaseHistory, Person, PersonIdentifier
 from core.models import Change
-from sync import services
+from sync.batch import cases as batch_cases
 from sync.models import ExternalRef
 from tests import factories
 
@@ -212,7 +212,7 @@ class TestCases:
         push(client, "people", [person("RMS-1")])
         push(client, "cases", [{"local_id": "TAKEN", "subject_local_id": "RMS-1"}])
         # As if another request had created TAKEN between our read and our insert:
-        monkeypatch.setattr(services, "_refs", lambda *args: {})
+        monkeypatch.setattr(batch_cases, "external_refs", lambda *args: {})
         body = push(
             client,
             "cases",

@@ -10,8 +10,9 @@ import pytest
 
 from cases import services as case_services
 from core.models import Change
-from sync import feed, services
-from tests.sync.conftest import as_actor, postgres_only
+from sync import feed
+from tests.conftest import postgres_only
+from tests.factories import actor as as_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +159,7 @@ class TestCursors:
         _, old = read_all(client)
         make_person(given_name="Two")
         make_person(given_name="Three")
-        assert services.journal_prune(older_than=timedelta(0)) >= 2
+        assert feed.prune(older_than=timedelta(0)) >= 2
         response = client.get("/api/v1/changes", {"cursor": old})
         assert response.status_code == 410
         # The newest row is kept, and a fresh start still works.

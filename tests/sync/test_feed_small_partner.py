@@ -17,7 +17,8 @@ from cases import services as case_services
 from core.models import Change
 from sync import feed
 from tests import factories
-from tests.sync.conftest import as_actor, postgres_only
+from tests.conftest import postgres_only
+from tests.factories import actor as as_actor
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,11 @@ from django.utils import timezone
 from audit.models import AccessLog
 from cases import services as case_services
 from cases.models import Case, Person
-from sync import services
+from sync import idempotency
 from sync.idempotency import caller_key, fingerprint
 from sync.models import IdempotencyRecord
-from tests.sync.conftest import as_actor, postgres_only
+from tests.conftest import postgres_only
+from tests.factories import actor as as_actor
 
 PERSON = {"given_name": "Amara", "family_name": "Okafor", "date_of_birth": "2011-05-02"}
 
@@ -143,8 +144,8 @@ class TestRetention:
         post(api(police_system), "/api/v1/people/", PERSON)
         record = IdempotencyRecord.objects.get()
         assert record.expires_at - record.created_at >= timedelta(hours=24)
-        assert services.idempotency_purge() == 0
-        assert services.idempotency_purge(now=record.expires_at + timedelta(seconds=1)) == 1
+        assert idempotency.purge() == 0
+        assert idempotency.purge(now=record.expires_at + timedelta(seconds=1)) == 1
 
     def test_an_expired_key_may_be_used_again(self, api, police_system):
         client = api(police_system)

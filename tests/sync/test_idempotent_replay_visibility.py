@@ -23,7 +23,7 @@ from programmes.catalogue import install_standard_programmes
 from programmes.models import Programme
 from sync.idempotency import BODY_RECORDS, NOTHING_TO_RECHECK, URL_RECORDS
 from sync.models import IdempotencyRecord
-from tests.sync.conftest import as_actor
+from tests.factories import actor as as_actor
 
 pytestmark = pytest.mark.django_db
 

@@ -14,9 +14,9 @@ from django_celery_beat.models import PeriodicTask
 from cases import services as case_services
 from cases.models import CaseGroupObjectPermission, Share
 from core.models import Change
-from sync import services
 from sync.schedule import PERIODIC_TASKS
-from tests.sync.conftest import as_actor, postgres_only
+from tests.conftest import postgres_only
+from tests.factories import actor as as_actor
 from tests.sync.test_changes_feed import ids, read_all
 from vru.celery import app
 
@@ -65,15 +65,15 @@ class TestShareExpiry:
         items, cursor = read_all(client)
         assert ("case", str(case.pk), "updated") in ids(items)
         lapse(share)
-        assert services.share_expiry_announce() == 1
-        assert services.share_expiry_announce() == 0
+        assert case_services.share_expiry_announce() == 1
+        assert case_services.share_expiry_announce() == 0
         items, cursor = read_all(client, cursor)
         assert ids(items) == [
             ("case", str(case.pk), "revoked"),
             ("person", str(case.subject_id), "revoked"),
         ]
         assert revoked_rows(case, school).count() == 1
-        assert services.share_expiry_announce() == 0
+        assert case_services.share_expiry_announce() == 0
         assert read_all(client, cursor)[0] == []
         assert Share.objects.get(pk=share.pk).expiry_announced_at is not None
 
@@ -83,7 +83,7 @@ class TestShareExpiry:
         lapsed, live = make_case(), make_case()
         lapse(shared_until(lapsed, school))
         shared_until(live, vru)
-        assert services.share_expiry_announce() == 1
+        assert case_services.share_expiry_announce() == 1
         assert not revoked_rows(live, vru).exists()
         assert "revoked" not in {i["action"] for i in read_all(api(officer))[0]}
 
@@ -94,7 +94,7 @@ class TestShareExpiry:
         share = shared_until(case, school)
         case_services.share_revoke(actor=as_actor(officer), case=case, partner=school)
         lapse(share)
-        assert services.share_expiry_announce() == 0
+        assert case_services.share_expiry_announce() == 0
         assert revoked_rows(case, school).count() == 1
 
     def test_revoking_a_lapsed_share_already_announced_says_nothing_twice(
@@ -102,7 +102,7 @@ class TestShareExpiry:
     ):
         case = make_case()
         lapse(shared_until(case, school))
-        assert services.share_expiry_announce() == 1
+        assert case_services.share_expiry_announce() == 1
         case_services.share_revoke(actor=as_actor(officer), case=case, partner=school)
         assert revoked_rows(case, school).count() == 1
 
@@ -112,7 +112,7 @@ class TestShareExpiry:
         case = make_case()
         lapse(shared_until(case, school))
         shared_until(case, school)  # the lead shares again: the lapsed share is replaced
-        assert services.share_expiry_announce() == 0
+        assert case_services.share_expiry_announce() == 0
         assert not revoked_rows(case, school).exists()
 
     def test_the_subject_is_kept_while_another_share_shows_them(
@@ -125,7 +125,7 @@ class TestShareExpiry:
         client = api(school_system)
         _, cursor = read_all(client)
         lapse(share)
-        services.share_expiry_announce()
+        case_services.share_expiry_announce()
         items, _ = read_all(client, cursor)
         assert ids(items) == [("case", str(lapsing.pk), "revoked")]
 
@@ -154,7 +154,7 @@ def test_two_sweeps_at_once_announce_once(school, make_case, shared_until):
     def sweep():
         try:
             start.wait(10)
-            counts.append(services.share_expiry_announce())
+            counts.append(case_services.share_expiry_announce())
         finally:
             connection.close()
 

@@ -13,7 +13,7 @@ from casework.models import ChronologyEntry, EntryAmendment
 from core.models import Change
 from sync.models import ExternalRef
 from tests import factories
-from tests.sync.conftest import as_actor
+from tests.factories import actor as as_actor
 from tests.sync.test_batch_sync import person, push, statuses
 
 pytestmark = pytest.mark.django_db

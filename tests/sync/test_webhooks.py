@@ -21,7 +21,7 @@ from followups.models import Notification
 from sync import webhooks
 from sync.models import WebhookDelivery, WebhookSubscription
 from tests import factories
-from tests.sync.conftest import as_actor
+from tests.factories import actor as as_actor
 
 pytestmark = pytest.mark.django_db
 

@@ -10,21 +10,18 @@ from django.utils import timezone
 
 from cases import services as case_services
 from cases.models import LawfulBasis
-from partners.actor import actor_for_user
+from tests import factories
+from tests.factories import ui_actor
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a thread
 # with a running loop unless told the caller knows what it is doing (live_server runs elsewhere).
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
-def ui_actor(user):
-    return actor_for_user(user, channel="ui")
-
-
 @pytest.fixture
 def agreement(police, school, vru, outsider_partner):
     # The outsider is party too: access must come from shares, not from agreements.
-    return case_services.agreement_create(
+    return factories.AgreementFactory(
         name="Test partnership agreement",
         parties=[police, school, vru, outsider_partner],
         review_date=timezone.localdate() + timedelta(days=365),

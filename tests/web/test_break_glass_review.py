@@ -16,7 +16,7 @@ from casework.services import break_glass_open
 from core.errors import Conflict, NotFound
 from partners.models import Role
 from tests import factories
-from tests.web.conftest import ui_actor
+from tests.factories import ui_actor
 from web.selectors import ACCESS_ACTIONS
 
 pytestmark = pytest.mark.django_db

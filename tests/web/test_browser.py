@@ -109,7 +109,7 @@ def journey_data(transactional_db):
     from programmes.catalogue import install_standard_programmes
     from programmes.models import Programme
     from tests import factories
-    from tests.web.conftest import ui_actor
+    from tests.factories import ui_actor
 
     police = factories.make_partner("police", sector="police", name="Northshire Police")
     school = factories.make_partner("school", sector="education", name="Riverside School")

@@ -34,7 +34,7 @@ def test_a_coach_opens_their_caseload_and_an_enrolment(browser, live_server, jou
     from programmes import access, services
     from programmes.models import Programme
     from tests import factories
-    from tests.web.conftest import ui_actor
+    from tests.factories import ui_actor
 
     people = journey_data
     officer, coordinator = ui_actor(people["officer"]), ui_actor(people["coordinator"])

@@ -96,7 +96,7 @@ def test_staying_signed_in_in_one_tab_closes_the_warning_in_the_other(
 
 def test_report_tables_scroll_inside_their_own_region_at_1280(browser, live_server, journey_data):
     from casework.services import referral_create, referral_screen
-    from tests.web.conftest import ui_actor
+    from tests.factories import ui_actor
 
     officer = ui_actor(journey_data["officer"])
     for k in range(3):
@@ -174,7 +174,7 @@ def _police_case(people, given_name: str, years: int):
     from django.utils import timezone
 
     from cases import services as case_services
-    from tests.web.conftest import ui_actor
+    from tests.factories import ui_actor
 
     actor = ui_actor(people["officer"])
     today = timezone.localdate()
@@ -192,7 +192,7 @@ def _police_case(people, given_name: str, years: int):
 def test_the_auditor_reviews_a_break_glass_use(browser, live_server, journey_data):
     from audit.models import BreakGlassReview
     from casework.services import break_glass_open
-    from tests.web.conftest import ui_actor
+    from tests.factories import ui_actor
 
     case = _police_case(journey_data, "Casey", 15)
     break_glass_open(
@@ -225,7 +225,7 @@ def test_the_coordinator_works_an_enrolment(browser, live_server, journey_data):
 
     from programmes import services
     from programmes.models import Enrolment, EnrolmentSession, Programme
-    from tests.web.conftest import ui_actor
+    from tests.factories import ui_actor
 
     divert = Programme.objects.get(slug="divert")
     officer, coordinator = ui_actor(journey_data["officer"]), ui_actor(journey_data["coordinator"])

@@ -11,7 +11,7 @@ from django.utils import timezone
 from audit.models import AccessLog
 from casework import services
 from casework.models import Action, ChronologyEntry, EntryAmendment
-from tests.web.conftest import ui_actor
+from tests.factories import ui_actor
 
 pytestmark = pytest.mark.django_db
 

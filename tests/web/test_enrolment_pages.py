@@ -12,7 +12,7 @@ from django.utils import timezone
 from audit.models import AccessLog
 from programmes import services
 from programmes.catalogue import DIVERT, INVISIBLE_WALLS
-from tests.web.conftest import ui_actor
+from tests.factories import ui_actor
 from web.intake_forms import details_shown
 
 pytestmark = pytest.mark.django_db

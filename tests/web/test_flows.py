@@ -11,7 +11,7 @@ from audit.models import AccessLog
 from cases.models import Case, Share
 from casework.models import AdversityRecord, ChronologyEntry, Referral
 from programmes.models import Enrolment
-from tests.web.conftest import ui_actor
+from tests.factories import ui_actor
 
 pytestmark = pytest.mark.django_db
 

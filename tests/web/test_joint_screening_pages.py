@@ -13,7 +13,7 @@ from audit.models import AccessLog
 from cases.models import Case
 from casework import services
 from casework.models import ScreeningConfirmation
-from tests.web.conftest import ui_actor
+from tests.factories import ui_actor
 
 pytestmark = pytest.mark.django_db
 

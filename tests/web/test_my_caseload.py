@@ -18,7 +18,7 @@ from partners.models import Role
 from programmes import access as programme_access
 from programmes import services
 from tests import factories
-from tests.web.conftest import ui_actor
+from tests.factories import ui_actor
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 from audit.models import AccessLog
 from cases import services as case_services
 from cases.models import ConsentRecord, Person, Relationship
-from tests.web.conftest import ui_actor
+from tests.factories import ui_actor
 
 pytestmark = pytest.mark.django_db
 

@@ -164,7 +164,7 @@ class TestProgrammes:
         self, login, officer, outsider, young_case, divert
     ):
         from programmes import services
-        from tests.web.conftest import ui_actor
+        from tests.factories import ui_actor
 
         enrolment = services.enrolment_create(
             actor=ui_actor(officer), programme=divert, person=young_case.subject, case=young_case,

@@ -13,7 +13,7 @@ from audit.models import AccessLog
 from cases import services as case_services
 from cases.models import Case, CaseHistory, Person
 from casework.models import Referral
-from tests.web.conftest import ui_actor
+from tests.factories import ui_actor
 
 YESTERDAY = timezone.localdate() - timedelta(days=1)
 REFERRAL = {

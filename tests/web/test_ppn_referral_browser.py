@@ -32,7 +32,7 @@ pytestmark = [
 def test_an_officer_records_a_ppn_with_two_children(browser, live_server, journey_data, settings):
     from cases import services as case_services
     from casework.models import Referral
-    from tests.web.conftest import ui_actor
+    from tests.factories import ui_actor
 
     settings.DEBUG = False
     known = case_services.person_create(

@@ -16,7 +16,7 @@ from cases import services as case_services
 from cases.models import AgreementStatus, DataSharingAgreement, LawfulBasis
 from partners.models import Role
 from tests import factories
-from tests.web.conftest import ui_actor
+from tests.factories import ui_actor
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from audit.models import AccessLog
 from programmes import access, services
 from programmes.models import Enrolment, EnrolmentSession, Milestone
-from tests.web.conftest import ui_actor
+from tests.factories import ui_actor
 
 pytestmark = pytest.mark.django_db
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from audit.models import AccessLog
 from casework.services import adversity_create, referral_create, referral_screen
 from programmes.models import Programme
+from tests.factories import ui_actor
 from tests.reports.attack import (
     SCREENING,
     attack_downloads,
@@ -22,7 +23,6 @@ from tests.reports.attack import (
     rules_of,
     sections,
 )
-from tests.web.conftest import ui_actor
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from cases.models import Case, LegalHold
 from casework import services as casework_services
 from partners.models import Role
 from tests import factories
-from tests.web.conftest import ui_actor
+from tests.factories import ui_actor
 
 pytestmark = pytest.mark.django_db
 
