@@ -10,6 +10,9 @@ from django.utils import timezone
 
 from cases import services as case_services
 from cases.models import LawfulBasis
+from partners.models import Role
+from programmes import access as programme_access
+from programmes import services as programme_services
 from tests import factories
 from tests.factories import ui_actor
 
@@ -138,3 +141,38 @@ def young_case(officer, school, agreement):
         actor=actor, case=case, partner=school, lawful_basis="public_task", reason="Joint work"
     )
     return case
+
+
+DO_NOT_TELL = "Their stepfather: do not say where they live"
+
+
+@pytest.fixture
+def mentor(vru):
+    return factories.make_user(vru, Role.PRACTITIONER, email="mentor@vru.example", name="Jay Coach")
+
+
+@pytest.fixture
+def enrolment(young_case, divert, officer, coordinator, mentor, vru):
+    """Tyler's DIVERT enrolment, enrolled, with the mentor (of the VRU, which runs DIVERT) as
+    key worker, and a safety summary."""
+    divert.owner = vru
+    divert.save(update_fields=["owner"])
+    person = young_case.subject
+    case_services.person_update(
+        actor=ui_actor(officer), person=person, expected_version=person.version, data={},
+        contact_safety={"do_not_tell": DO_NOT_TELL, "safe_contact_how": "Text only"},
+    )  # fmt: skip
+    enrolment = programme_services.enrolment_create(
+        actor=ui_actor(officer), programme=divert, person=person, case=young_case,
+        details={"cohort": "custody", "custody_suite": "Central",
+                 "approached_at": "2026-03-01T02:15:00+00:00"},
+    )  # fmt: skip
+    for to in ("eligibility_checked", "enrolled"):
+        enrolment = programme_services.enrolment_transition(
+            actor=ui_actor(coordinator), enrolment=enrolment, to=to
+        )
+    visible = programme_access.enrolments_visible_to(ui_actor(coordinator)).get(pk=enrolment.pk)
+    return programme_services.enrolment_update(
+        actor=ui_actor(coordinator), enrolment=visible, expected_version=visible.version,
+        data={"key_worker": mentor},
+    )  # fmt: skip

@@ -14,47 +14,12 @@ from audit.models import AccessLog
 from cases import services as case_services
 from casework import services as casework_services
 from followups.models import FollowUp
-from partners.models import Role
 from programmes import access as programme_access
 from programmes import services
-from tests import factories
 from tests.factories import ui_actor
+from tests.web.conftest import DO_NOT_TELL
 
 pytestmark = pytest.mark.django_db
-
-DO_NOT_TELL = "Their stepfather: do not say where they live"
-
-
-@pytest.fixture
-def mentor(vru):
-    return factories.make_user(vru, Role.PRACTITIONER, email="mentor@vru.example", name="Jay Coach")
-
-
-@pytest.fixture
-def enrolment(young_case, divert, officer, coordinator, mentor, vru):
-    """Tyler's DIVERT enrolment, enrolled, with the mentor (of the VRU, which runs DIVERT) as
-    key worker, and a safety summary."""
-    divert.owner = vru
-    divert.save(update_fields=["owner"])
-    person = young_case.subject
-    case_services.person_update(
-        actor=ui_actor(officer), person=person, expected_version=person.version, data={},
-        contact_safety={"do_not_tell": DO_NOT_TELL, "safe_contact_how": "Text only"},
-    )  # fmt: skip
-    enrolment = services.enrolment_create(
-        actor=ui_actor(officer), programme=divert, person=person, case=young_case,
-        details={"cohort": "custody", "custody_suite": "Central",
-                 "approached_at": "2026-03-01T02:15:00+00:00"},
-    )  # fmt: skip
-    for to in ("eligibility_checked", "enrolled"):
-        enrolment = services.enrolment_transition(
-            actor=ui_actor(coordinator), enrolment=enrolment, to=to
-        )
-    visible = programme_access.enrolments_visible_to(ui_actor(coordinator)).get(pk=enrolment.pk)
-    return services.enrolment_update(
-        actor=ui_actor(coordinator), enrolment=visible, expected_version=visible.version,
-        data={"key_worker": mentor},
-    )  # fmt: skip
 
 
 def text(response) -> str:

@@ -13,7 +13,6 @@ from core.errors import Forbidden, ValidationFailed
 from programmes import services
 from programmes.models import Enrolment
 from tests.web.conftest import ui_actor
-from tests.web.test_my_caseload import enrolment, mentor  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
