@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -74,8 +76,6 @@ def _known_from_referral(referral, schema: dict) -> dict:
     properties = schema.get("properties") or {}
     if referral is None or not referral.incident_date or "arrested_at" not in properties:
         return {}
-    import datetime as dt
-
     moment = dt.datetime.combine(referral.incident_date, referral.incident_time or dt.time(0, 0))
     return {"arrested_at": timezone.make_aware(moment)}
 
