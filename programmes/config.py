@@ -338,7 +338,9 @@ PROGRAMME = "programme"
 
 def programme_fields(intake_schema: dict) -> list[str]:
     """The top-level intake properties the programme's team fills in, in schema order."""
-    properties = (intake_schema or {}).get("properties") or {}
+    properties = intake_schema.get("properties") if isinstance(intake_schema, dict) else None
+    if not isinstance(properties, dict):
+        return []  # an unusable stored schema is reported by validate_details, not here
     return [
         name
         for name, spec in properties.items()

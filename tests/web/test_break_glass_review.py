@@ -125,7 +125,8 @@ class TestReadableLog:
         base = Path(settings.BASE_DIR)
         codes: set[str] = set()
         for folder in ("audit", "cases", "casework", "core", "followups", "governance",
-                       "partners", "programmes", "reports", "sso", "sync", "web"):  # fmt: skip
+                       "partners", "programmes", "reports", "sso", "sync", "web",
+                       "wellbeing"):  # fmt: skip
             for path in (base / folder).rglob("*.py"):
                 if "migrations" in path.parts:
                     continue

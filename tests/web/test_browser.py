@@ -203,7 +203,7 @@ def test_the_referral_journey(browser, live_server, journey_data, settings):
     page.click("text=Record joint screening")
     page.check("label:has-text('Programme referral')")
     page.fill("#id_reasons", "Agreed with the DSL: eligible for custody coaching.")
-    page.check("label:has-text('Riverside School')")
+    page.check("input[name=participants][value=school]")
     officer.check("joint-screening")
     page.click("button:has-text('Save')")
     expect(page.locator("body")).to_contain_text("joint screening decision has been recorded")
