@@ -14,7 +14,7 @@ Nothing here carries personal data: labels are route patterns, methods, status c
 names and dependency names; values are counts, ages and durations.
 
 Who may read it: a caller with `Authorization: Bearer <METRICS_TOKEN>`, or one whose address
-(partners.addresses.client_address, which knows the trusted proxies) is in METRICS_ALLOWED_NETWORKS.
+(core.addresses.client_address, which knows the trusted proxies) is in METRICS_ALLOWED_NETWORKS.
 Anyone else gets the ordinary 404, as for a path that does not exist.
 
 Several gunicorn workers: each keeps its own request metrics, and a scrape reaches one of them.
@@ -48,9 +48,9 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from core.addresses import client_address
 from core.breaker import breaker_for, counters
 from core.request_id import route_of
-from partners.addresses import client_address
 
 logger = logging.getLogger(__name__)
 
