@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "reports",
     "sso",
     "web",
+    "demo",
 ]
 
 MIDDLEWARE = [
