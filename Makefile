@@ -1,5 +1,5 @@
 # Entry points; the scripts under scripts/ do the work and say how.
-.PHONY: run test lint format bench loadtest
+.PHONY: run test lint format bench loadtest screenshots
 
 run:
 	scripts/run.sh
@@ -30,3 +30,11 @@ bench:
 loadtest:
 	DJANGO_ENV=test uv run --frozen python scripts/with-test-services.py -- \
 		sh -c 'DATABASE_URL=$$TEST_POSTGRES_URL exec uv run --frozen python scripts/loadtest.py $$0 "$$@"' $(or $(ARGS),--duration 300)
+
+# Refresh the README screenshots in docs/screenshots/ on purpose: the browser tests, at a fixed
+# clock (tests/web/conftest.py), on a throwaway SQLite database. An ordinary test run never
+# rewrites them.
+screenshots:
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; mkdir -p "$$tmp/tmp"; \
+	DJANGO_ENV=test UPDATE_SCREENSHOTS=1 DATABASE_URL=sqlite:///$$tmp/db.sqlite3 VAR_DIR=$$tmp \
+		TMPDIR=$$tmp/tmp uv run --frozen pytest -q -m browser --basetemp=$$tmp/pytest tests/web

@@ -367,6 +367,14 @@ class Screening(models.Model):
         default=1, help_text="1 for the first proposal; one more for each after a challenge."
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # An "early help" decision names the partner that does the early help; when the decision takes
+    # effect that partner is given the task (an action on the case), once.
+    early_help_partner = models.ForeignKey(
+        "partners.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    early_help_action = models.ForeignKey(
+        "casework.Action", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-screened_at"]

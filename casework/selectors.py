@@ -91,12 +91,17 @@ def referrals_with_related(
         else "household_children"
     )
     return queryset.select_related(
-        "case", "source_partner", "screening", "screening__partner", "screening__screened_by"
+        "case",
+        "source_partner",
+        "screening",
+        "screening__partner",
+        "screening__screened_by",
+        "screening__early_help_partner",
     ).prefetch_related("screening__participants", children, _answers())
 
 
 def screenings_with_related(queryset: QuerySet[Screening]) -> QuerySet[Screening]:
-    return queryset.select_related("partner", "referral").prefetch_related(
+    return queryset.select_related("partner", "referral", "early_help_partner").prefetch_related(
         "participants",
         Prefetch("confirmations", queryset=ScreeningConfirmation.objects.select_related("partner")),
     )

@@ -974,8 +974,13 @@ def referral_screen(
     reasons: str,
     participants: Iterable[Partner] = (),
     participant_names: str = "",
+    early_help_partner: Partner | None = None,
 ) -> Screening:
     """Proposes the screening decision on a referral, by a partner working its case.
+
+    An "early help" outcome may name the partner that does the early help (working the case; the
+    web asks for it); when the decision takes effect that partner gets the task, an action on the
+    case due in EARLY_HELP_DAYS.
 
     The decision is single-agency until another partner on the case confirms it
     (referral_screening_answer). One decision at a time: a second proposal is a conflict unless
@@ -1003,9 +1008,16 @@ def referral_screen(
             code="already_screened",
         )
     participants = _partners_on_case(case, [actor.partner, *participants], "participants")
+    if outcome == ScreeningOutcome.EARLY_HELP and early_help_partner is not None:
+        _partners_on_case(case, [early_help_partner], "early_help_partner")
+    elif early_help_partner is not None:
+        raise ValidationFailed(
+            "A partner for early help is named only with the early help outcome.",
+            fields={"early_help_partner": ["only for early help"]},
+        )
     now = timezone.now()
     proposal = {
-        "outcome": outcome, "reasons": reasons,
+        "outcome": outcome, "reasons": reasons, "early_help_partner": early_help_partner,
         "participant_names": (participant_names or "").strip()[:500],
         "screened_by": actor.user, "screened_by_client": actor.client, "partner": actor.partner,
         "screened_at": now, "status": ScreeningStatus.PROPOSED, "confirmed_at": None,
@@ -1190,7 +1202,46 @@ def _screening_takes_effect(
         screened_at=now, version=F("version") + 1, updated_at=now
     )
     _complete_screening_followups(referral.pk, now)
+    _give_early_help_task(referral, screening, now, by=movers[0])
     _move_case_on(referral, screening, movers=movers)
+
+
+EARLY_HELP_DAYS = 10
+
+
+def _give_early_help_task(
+    referral: Referral, screening: Screening, now: datetime, *, by: Actor | None
+) -> None:
+    """The partner named for early help gets the task when the decision takes effect: one action
+    on the case, owned by that partner (on their My work), created once per decision."""
+    if screening.outcome != ScreeningOutcome.EARLY_HELP or screening.early_help_partner is None:
+        return
+    given = screening.early_help_action
+    if given is not None and given.owner_partner_id == screening.early_help_partner_id:
+        return
+    case = referral.case
+    action = Action.objects.create(
+        case=case, title="Early help assessment, agreed at joint screening",
+        description=f"Agreed at the screening of the referral of {referral.received_at:%-d %B %Y}: "
+        "offer an early help assessment. The reasons are with the screening decision.",
+        due_date=timezone.localdate(now) + timedelta(days=EARLY_HELP_DAYS),
+        owner_partner=screening.early_help_partner, created_by=screening.screened_by,
+        created_by_client=screening.screened_by_client, partner=screening.partner,
+    )  # fmt: skip
+    Screening.objects.filter(pk=screening.pk).update(early_help_action=action)
+    screening.early_help_action = action
+    record_change("action", action.pk, "created", case_id=case.pk, person_id=case.subject_id)
+    if by is not None:  # whoever made the decision take effect wrote the task
+        access_record(
+            actor=by,
+            action="create",
+            accesses=[
+                Access(
+                    "action", action.pk, case_id=case.pk, person_id=case.subject_id,
+                    justification="early help agreed at screening",
+                )
+            ],
+        )  # fmt: skip
 
 
 def _move_case_on(referral: Referral, screening: Screening, *, movers: list[Actor | None]) -> None:

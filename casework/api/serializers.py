@@ -218,12 +218,21 @@ class ScreeningSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Every partner's answer, oldest first (earlier rounds included).",
     )
+    early_help_partner = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True,
+        help_text="With the `early_help` outcome: the partner that does the early help.",
+    )  # fmt: skip
+    early_help_action = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True,
+        help_text="The early help task given to that partner once the decision took effect.",
+    )  # fmt: skip
 
     class Meta:
         model = Screening
         fields = [
             "id", "referral", "outcome", "reasons", "participants", "participant_names", "screened_by",
             "partner", "screened_at", "status", "joint", "round", "confirmed_at", "confirmations",
+            "early_help_partner", "early_help_action",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -241,6 +250,13 @@ class ScreeningCreateSerializer(serializers.Serializer):
     )
     participant_names = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=500
+    )
+    early_help_partner = serializers.SlugField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="With the `early_help` outcome (and only then): the slug of the partner on the "
+        "case that does the early help. It is given the task when the decision takes effect.",
     )
 
 

@@ -503,6 +503,7 @@ class ReferralScreeningView(ActorMixin, APIView):
         referral = access.referral_get_for(self.actor, referral_id, log_as=None)
         data = _valid(ScreeningCreateSerializer, request.data)
         data["participants"] = _partners(data.get("participants", []), "participants")
+        data["early_help_partner"] = _partner(data.get("early_help_partner"), "early_help_partner")
         screening = services.referral_screen(actor=self.actor, referral=referral, **data)
         return Response(_screening_body(screening), status=status.HTTP_201_CREATED)
 

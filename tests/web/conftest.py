@@ -16,6 +16,28 @@ from programmes import services as programme_services
 from tests import factories
 from tests.factories import ui_actor
 
+# `make screenshots` (UPDATE_SCREENSHOTS=1) takes the README images at a fixed moment, so a refresh
+# changes only what changed on the pages, not every date on them. The clock ticks from there.
+SCREENSHOT_CLOCK = "2026-11-30T09:30:00+00:00"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fixed_clock_for_screenshots():
+    if os.environ.get("UPDATE_SCREENSHOTS") != "1":
+        yield
+        return
+    import time_machine
+    from django.test import override_settings
+
+    # Cookies must not carry an expiry date computed from the fixed clock: the browser keeps
+    # real time and would drop them.
+    with (
+        time_machine.travel(SCREENSHOT_CLOCK, tick=True),
+        override_settings(SESSION_EXPIRE_AT_BROWSER_CLOSE=True, CSRF_COOKIE_AGE=None),
+    ):
+        yield
+
+
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a thread
 # with a running loop unless told the caller knows what it is doing (live_server runs elsewhere).
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

@@ -89,7 +89,7 @@ def test_a_coach_opens_their_caseload_and_an_enrolment(browser, live_server, jou
     expect(page.locator("body")).to_contain_text(f"shared case {case.reference}")
     session.axe("my work with a caseload and inbox")
 
-    caseload.locator("a:has-text('Tyler Brooks')").click()
+    caseload.get_by_role("link", name="Tyler Brooks", exact=True).click()
     page.wait_for_load_state()
     assert f"/enrolments/{enrolment.pk}/" in page.url
     banner = page.locator("#contact-safety")

@@ -237,10 +237,12 @@ class TestCasework:
         assert b"Record joint screening" in c.get(f"/cases/{case.pk}/").content
         response = c.post(f"/referrals/{intake.referral.pk}/screen/", {
             "outcome": "early_help", "reasons": "Agreed with the DSL", "participants": ["school"],
+            "early_help_partner": "school",
         })  # fmt: skip
         assert response.status_code == 302
         screening = Referral.objects.get().screening
         assert {p.slug for p in screening.participants.all()} == {"police", "school"}
+        assert screening.early_help_partner.slug == "school" and screening.early_help_action
         assert "Agreed with the DSL" in c.get(f"/cases/{case.pk}/").content.decode()
 
     def test_the_screening_queue_shows_the_deadlines(self, login, officer, sergeant, case):

@@ -127,6 +127,7 @@ class TestInbox:
         assert "Responses to our referrals" not in text(login(teacher).get("/"))
         response = login(officer).post(f"/referrals/{referral.pk}/screen/", {
             "outcome": "early_help", "reasons": "Agreed", "participants": ["school"],
+            "early_help_partner": "school",
         })  # fmt: skip
         assert response.status_code == 302
         school_page = text(login(teacher).get("/"))

@@ -11,9 +11,10 @@ from django.utils import timezone
 from cases import access as case_access
 from casework import access, services
 from casework.models import ScreeningDecision, ScreeningStatus
-from casework.vocabularies import label
+from casework.vocabularies import ScreeningOutcome, label
 from core.errors import DomainError, PreconditionFailed
 from partners.models import Partner
+from programmes import selectors as programme_selectors
 from web.forms import (
     ActionChangeForm,
     ActionForm,
@@ -221,6 +222,41 @@ def _to_referral(referral):
     return _to_case(referral.case, f"referral-{referral.pk}")
 
 
+class ScreeningOutcomeForm(ScreeningForm):
+    """The screening decision, with what an outcome sets going: the partner that does the early
+    help, or the programme to refer to (its referral form opens next, filled in from the
+    referral)."""
+
+    early_help_partner = forms.ChoiceField(
+        label="Which partner does the early help? (for Early help)",
+        help_text="They are given the task when the decision takes effect.",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    programme = forms.ChoiceField(
+        label="Which programme? (for Programme referral)",
+        help_text="Its referral form opens next, with what is already known filled in.",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, partners=(), on_case=(), programmes=(), **kwargs):
+        super().__init__(*args, partners=partners, **kwargs)
+        self.fields["early_help_partner"].choices = [(p.slug, p.name) for p in on_case]
+        self.fields["programme"].choices = [(p.slug, p.name) for p in programmes]
+
+    def clean(self):
+        data = super().clean()
+        outcome = data.get("outcome")
+        if outcome == ScreeningOutcome.EARLY_HELP and not data.get("early_help_partner"):
+            self.add_error("early_help_partner", "Select the partner that does the early help")
+        if outcome != ScreeningOutcome.EARLY_HELP and data.get("early_help_partner"):
+            self.add_error("early_help_partner", "Name a partner only for early help")
+        if outcome != ScreeningOutcome.PROGRAMME_REFERRAL and data.get("programme"):
+            self.add_error("programme", "Choose a programme only for a programme referral")
+        return data
+
+
 @page(case_access.writes_case_content)
 def referral_screen(request, actor, referral_id):
     """Propose the screening decision. It stays single-agency until another partner on the case
@@ -236,11 +272,16 @@ def referral_screen(request, actor, referral_id):
             "confirm or challenge it.",
         )
         return _to_referral(referral)
-    partners = [p for p in case_access.partners_with_access(case) if p.pk != actor.partner.pk]
-    form = ScreeningForm(request.POST or None, partners=partners)
+    on_case = list(case_access.partners_with_access(case))
+    partners = [p for p in on_case if p.pk != actor.partner.pk]
+    programmes = [p for p in programme_selectors.programme_list(actor=actor) if p.active]
+    form = ScreeningOutcomeForm(
+        request.POST or None, partners=partners, on_case=on_case, programmes=programmes
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         chosen = Partner.objects.filter(slug__in=data["participants"])
+        early_help = next((p for p in on_case if p.slug == data["early_help_partner"]), None)
         try:
             services.referral_screen(
                 actor=actor,
@@ -249,10 +290,19 @@ def referral_screen(request, actor, referral_id):
                 reasons=data["reasons"],
                 participants=list(chosen),
                 participant_names=data["participant_names"],
+                early_help_partner=early_help,
             )
         except DomainError as exc:
             form_error(form, exc)
         else:
+            if data["programme"]:
+                messages.success(
+                    request,
+                    "The screening decision has been recorded as a proposal. Now make the "
+                    "programme referral: what is already known is filled in.",
+                )
+                refer = reverse("web:case-refer", args=[case.pk, data["programme"]])
+                return redirect(f"{refer}?referral={referral.pk}")
             messages.success(
                 request,
                 "The joint screening decision has been recorded as a proposal. It is a "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -54,6 +56,30 @@ def case_programmes(request, actor, case_id):
     return render(request, "web/programmes/choose.html", {"case": case, "programmes": programmes})
 
 
+def _screened_referral(actor, case, referral_id):
+    """The referral a screening decision sent here from (?referral=), if it is on this case and
+    the actor may see it; otherwise none (nothing is said about why)."""
+    if not referral_id:
+        return None
+    from casework import access as casework_access
+
+    try:
+        referral = casework_access.referral_get_for(actor, referral_id, log_as="view")
+    except (DomainError, ValueError):
+        return None
+    return referral if referral.case_id == case.pk else None
+
+
+def _known_from_referral(referral, schema: dict) -> dict:
+    """From the referral the decision was made on: the incident's time, where the programme asks
+    for the arrest time (a PPN from custody)."""
+    properties = schema.get("properties") or {}
+    if referral is None or not referral.incident_date or "arrested_at" not in properties:
+        return {}
+    moment = dt.datetime.combine(referral.incident_date, referral.incident_time or dt.time(0, 0))
+    return {"arrested_at": timezone.make_aware(moment)}
+
+
 # How a recorded relationship reads in an intake form that asks who the imprisoned relative is.
 INTAKE_RELATIONSHIP = {"carer": "carer", "sibling": "sibling", "other": "other"}
 
@@ -83,8 +109,13 @@ def case_refer(request, actor, case_id, slug):
     case = case_access.case_get_for(actor, case_id, log_as="view")
     access.check_can_refer(actor, case)
     programme = selectors.programme_detail(actor=actor, slug=slug)
+    referral = _screened_referral(actor, case, request.GET.get("referral"))
+    initial = {
+        **_known_from_referral(referral, programme.intake_schema),
+        **_known_family(actor, case, programme.intake_schema),
+    }
     form = intake_form_class(programme.intake_schema, part=REFERRER)(
-        request.POST or None, initial=_known_family(actor, case, programme.intake_schema)
+        request.POST or None, initial=initial
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -116,6 +147,7 @@ def case_refer(request, actor, case_id, slug):
             "programme": programme,
             "form": form,
             "preview": preview,
+            "referral": referral,
             "preview_headline": eligibility_headline(programme, preview),
             "preview_rules": _eligibility_lines(preview),
         },
