@@ -146,33 +146,8 @@ def access_refused(
 
 
 def break_glass_review(*, actor, event_id, note: str = ""):
-    """An auditor marks a use of break-glass access as reviewed: who, for which partner, when, and
-    an optional note. Once only (409 when already reviewed). The access log records the review by
-    ids; the note stays with the review."""
-    from django.db import IntegrityError, transaction
+    """Moved to casework.services.break_glass_review (with the rest of break-glass); kept here for
+    the web view that still calls it by this name. To go once that view imports casework's."""
+    from casework.services import break_glass_review as review
 
-    from audit import access
-    from audit.models import BreakGlassReview
-    from core.errors import Conflict
-
-    # Decided before the transaction, so a refusal stays in the access log.
-    event = access.break_glass_for_review(actor, event_id)
-    try:
-        with transaction.atomic():
-            review = BreakGlassReview.objects.create(
-                break_glass=event, reviewed_by=actor.user, partner=actor.partner,
-                note=note.strip(),
-            )  # fmt: skip
-            access_record(
-                actor=actor,
-                action="review_break_glass",
-                accesses=[Access("break_glass", event.pk, case_id=event.case_id)],
-            )
-    except IntegrityError:
-        done = BreakGlassReview.objects.select_related("reviewed_by").get(break_glass=event)
-        raise Conflict(
-            f"This break-glass use was reviewed by {done.reviewed_by.get_full_name()} on "
-            f"{timezone.localtime(done.reviewed_at):%-d %B %Y}.",
-            code="already_reviewed",
-        ) from None
-    return review
+    return review(actor=actor, event_id=event_id, note=note)

@@ -1,11 +1,11 @@
 """The cases app's periodic tasks (data sharing agreements over time, cases/agreements.py),
-installed as django-celery-beat rows by a migration in the same way as followups/schedule.py
+installed as django-celery-beat rows by a migration with core/schedule.py
 (created when missing, never overwritten, so an administrator's re-timing survives upgrades)."""
 
 from __future__ import annotations
 
-from followups import schedule as followups_schedule
-from followups.schedule import HOUR, Periodic
+from core import schedule
+from core.schedule import HOUR, Periodic
 
 PERIODIC_TASKS = [
     Periodic(
@@ -19,6 +19,6 @@ PERIODIC_TASKS = [
 
 
 def install_periodic_tasks(PeriodicTask, IntervalSchedule, PeriodicTasks=None) -> int:
-    return followups_schedule.install_periodic_tasks(
+    return schedule.install_periodic_tasks(
         PeriodicTask, IntervalSchedule, PeriodicTasks, tasks=PERIODIC_TASKS
     )

@@ -468,6 +468,35 @@ def break_glass_request_get_for(actor: Actor, request_id):
     return found
 
 
+# Reviewing a use of break-glass (information governance's work, recorded in audit.BreakGlassReview):
+# on the scope of the auditor's break-glass list (cases.access.break_glass_visible_to).
+
+
+def can_review_break_glass(actor: Actor, event) -> bool:
+    """An auditor may review the uses they may see, and nobody else reviews any."""
+    return (
+        case_access.reviews_access(actor)
+        and case_access.break_glass_visible_to(actor).filter(pk=event.pk).exists()
+    )
+
+
+def break_glass_for_review(actor: Actor, event_id: UUID | str) -> BreakGlassAccess:
+    """The break-glass use an auditor reviews; 404 (logged) for one they may not see, or that
+    does not exist, and for anyone who is not an auditor: the answer is the same."""
+    event = (
+        case_access.break_glass_visible_to(actor).filter(pk=event_id).first()
+        if case_access.reviews_access(actor)
+        else None
+    )
+    if event is None:
+        access_refused(
+            actor=actor, action="review_break_glass", object_type="break_glass",
+            object_id=event_id, reason="not an auditor who may see this break-glass use",
+        )  # fmt: skip
+        raise NotFound("No such break-glass use.")
+    return BreakGlassAccess.objects.select_related("case").get(pk=event.pk)
+
+
 REPORT_ROLES = (Role.COORDINATOR, Role.MANAGER, Role.AUDITOR)
 
 

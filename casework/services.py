@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit.models import BreakGlassReview
 from audit.services import Access, access_record
 from cases import access as case_access
 from cases import services as case_services
@@ -1516,3 +1517,30 @@ def break_glass_decide(
         dedupe_key=f"break-glass:{grant.pk}:approved",
     )
     return grant
+
+
+def break_glass_review(*, actor: Actor, event_id, note: str = ""):
+    """An auditor marks a use of break-glass access as reviewed: who, for which partner, when, and
+    an optional note. Once only (409 when already reviewed). The access log records the review by
+    ids; the note stays with the review."""
+    # Decided before the transaction, so a refusal stays in the access log.
+    event = access.break_glass_for_review(actor, event_id)
+    try:
+        with transaction.atomic():
+            review = BreakGlassReview.objects.create(
+                break_glass=event, reviewed_by=actor.user, partner=actor.partner,
+                note=note.strip(),
+            )  # fmt: skip
+            access_record(
+                actor=actor,
+                action="review_break_glass",
+                accesses=[Access("break_glass", event.pk, case_id=event.case_id)],
+            )
+    except IntegrityError:
+        done = BreakGlassReview.objects.select_related("reviewed_by").get(break_glass=event)
+        raise Conflict(
+            f"This break-glass use was reviewed by {done.reviewed_by.get_full_name()} on "
+            f"{timezone.localtime(done.reviewed_at):%-d %B %Y}.",
+            code="already_reviewed",
+        ) from None
+    return review

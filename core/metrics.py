@@ -6,15 +6,17 @@ Two kinds of metric:
   URL *pattern* the request matched (`api/v1/cases/<uuid:case_id>`), never its path (paths carry
   ids), by method and by status class (`2xx` ... `5xx`).
 - **The state of the service**, worked out at scrape time by `ServiceCollector` with a few cheap
-  indexed queries: outbox backlog, webhook deliveries failing and subscriptions turned off,
-  follow-ups overdue, change-feed rows not yet sequenced, the Celery queue in Redis, Celery task
-  failures, readiness, and this process's Redis breaker counters (core.breaker).
+  indexed queries: readiness, change-feed rows not yet sequenced, the Celery queue in Redis, Celery
+  task failures and this process's Redis breaker counters (core.breaker), here; the outbox backlog
+  and follow-ups overdue (followups/metrics.py) and webhook deliveries failing and subscriptions
+  turned off (sync/metrics.py) are measured by the app that owns them, which registers its
+  collector with `register_state` from its AppConfig.ready, so core imports no app.
 
 Nothing here carries personal data: labels are route patterns, methods, status classes, task
 names and dependency names; values are counts, ages and durations.
 
 Who may read it: a caller with `Authorization: Bearer <METRICS_TOKEN>`, or one whose address
-(partners.addresses.client_address, which knows the trusted proxies) is in METRICS_ALLOWED_NETWORKS.
+(core.addresses.client_address, which knows the trusted proxies) is in METRICS_ALLOWED_NETWORKS.
 Anyone else gets the ordinary 404, as for a path that does not exist.
 
 Several gunicorn workers: each keeps its own request metrics, and a scrape reaches one of them.
@@ -48,9 +50,10 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from core.addresses import client_address
 from core.breaker import breaker_for, counters
 from core.request_id import route_of
-from partners.addresses import client_address
+from core.task_queue import celery_app
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +130,7 @@ def connect_task_signals() -> None:
 
 @cache
 def _task_names() -> list[str]:
-    from vru.celery import app
-
+    app = celery_app()
     app.loader.import_default_modules()  # the apps' tasks modules
     return sorted(name for name in app.tasks if not name.startswith("celery."))
 
@@ -163,8 +165,20 @@ def celery_queue_lengths() -> dict[str, int] | None:
     return {"waiting": waiting, "unacked": unacked}
 
 
-def _age(oldest) -> float:
+def age_seconds(oldest) -> float:
     return max((timezone.now() - oldest).total_seconds(), 0.0) if oldest else 0.0
+
+
+# Groups of scrape-time gauges about a domain's own state, registered by the app that owns it.
+_state_groups: list = []
+
+
+def register_state(group) -> None:
+    """Add a group of gauges: a function yielding metric families, run at each scrape only while
+    the database answers (its queries must be indexed). One that raises DatabaseError is left out
+    of that scrape; the rest still answer."""
+    if group not in _state_groups:
+        _state_groups.append(group)
 
 
 class ServiceCollector:
@@ -187,66 +201,13 @@ class ServiceCollector:
             up.add_metric(["redis"], int(health.redis_check() == "ok"))
         yield up
         if database == "ok":
-            for group in (self._outbox, self._webhooks, self._followups, self._change_feed):
+            for group in (*_state_groups, self._change_feed):
                 try:
                     yield from list(group())
                 except DatabaseError as exc:
                     logger.warning("metrics: %s skipped: %s", group.__name__, type(exc).__name__)
         yield from self._celery()
         yield from self._breakers()
-
-    def _outbox(self):
-        from followups.outbox import backlog  # index outbox_unpublished
-
-        state = backlog()
-        yield GaugeMetricFamily(
-            "vru_outbox_unpublished_messages",
-            "Outbox rows not yet published to the broker.",
-            value=state["unpublished"],
-        )
-        yield GaugeMetricFamily(
-            "vru_outbox_oldest_unpublished_age_seconds",
-            "Age of the oldest unpublished outbox row (0 when none).",
-            value=state["oldest_age_seconds"],
-        )
-
-    def _webhooks(self):
-        from sync.models import WebhookDelivery, WebhookSubscription
-
-        failing = WebhookDelivery.objects.filter(  # index delivery_due (status, ...)
-            status=WebhookDelivery.Status.PENDING, attempts__gt=0
-        ).count()
-        yield GaugeMetricFamily(
-            "vru_webhook_deliveries_failing",
-            "Webhook deliveries waiting to be retried after at least one failed attempt.",
-            value=failing,
-        )
-        disabled = WebhookSubscription.objects.filter(
-            active=False, disabled_at__isnull=False, deleted_at__isnull=True
-        ).count()
-        yield GaugeMetricFamily(
-            "vru_webhook_subscriptions_disabled",
-            "Webhook subscriptions turned off after repeated delivery failures (not deleted).",
-            value=disabled,
-        )
-
-    def _followups(self):
-        from followups.models import FollowUp
-
-        overdue = FollowUp.objects.filter(  # index followup_due (status, due_at)
-            status=FollowUp.Status.PENDING, due_at__lt=timezone.now()
-        )
-        oldest = overdue.order_by("due_at").values_list("due_at", flat=True).first()
-        yield GaugeMetricFamily(
-            "vru_followups_overdue",
-            "Follow-ups still pending after their due time (the delivery sweep claims them).",
-            value=overdue.count(),
-        )
-        yield GaugeMetricFamily(
-            "vru_followups_overdue_oldest_seconds",
-            "How long the longest-overdue pending follow-up has been due (0 when none).",
-            value=_age(oldest),
-        )
 
     def _change_feed(self):
         from core.models import Change
@@ -261,7 +222,7 @@ class ServiceCollector:
         yield GaugeMetricFamily(
             "vru_change_feed_oldest_unsequenced_age_seconds",
             "Age of the oldest change-journal row without a feed position (0 when none).",
-            value=_age(oldest),
+            value=age_seconds(oldest),
         )
 
     def _celery(self):

@@ -33,6 +33,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from core.breaker import CircuitBreaker, breaker_for, count
+from core.task_queue import celery_app
 from followups.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -59,9 +60,7 @@ def enqueue(task_name: str, **kwargs) -> None:
 
 
 def _send(task_name: str, kwargs: dict[str, Any], message_id: int) -> None:
-    from vru.celery import app
-
-    app.send_task(
+    celery_app().send_task(
         task_name,
         kwargs=kwargs,
         # Recognisable in `celery inspect` and the worker log; not used for de-duplication.

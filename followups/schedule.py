@@ -1,24 +1,15 @@
-"""The periodic schedule, in one place. Installed as django-celery-beat rows by a migration so
-administrators can see, pause and re-time them in the admin (Periodic tasks); the rows are only
-created when missing, never overwritten, so an administrator's change survives upgrades.
+"""The follow-up sweeps' periodic schedule, installed as django-celery-beat rows by a migration
+(core/schedule.py) so administrators can see, pause and re-time them in the admin (Periodic tasks);
+the rows are only created when missing, never overwritten, so an administrator's change survives
+upgrades.
 
 Every task is idempotent, so a duplicate beat (or a manual "Run task" in the admin) is harmless.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class Periodic:
-    name: str  # the PeriodicTask name shown in the admin
-    task: str
-    every_seconds: int
-    description: str
-
-
-MINUTE, HOUR = 60, 60 * 60
+from core.schedule import HOUR, MINUTE, Periodic
+from core.schedule import install_periodic_tasks as _install
 
 PERIODIC_TASKS = [
     Periodic(
@@ -90,31 +81,8 @@ PERIODIC_TASKS = [
 ]
 
 
-def install_periodic_tasks(PeriodicTask, IntervalSchedule, PeriodicTasks=None, tasks=None) -> int:
-    """Create the missing PeriodicTask rows (models passed in, so migrations can use theirs).
-    `tasks` defaults to this app's; other apps pass their own list (sync/schedule.py)."""
-    from django.utils import timezone
-
-    created = 0
-    for item in PERIODIC_TASKS if tasks is None else tasks:
-        if PeriodicTask.objects.filter(name=item.name).exists():
-            continue
-        interval = IntervalSchedule.objects.filter(
-            every=item.every_seconds, period="seconds"
-        ).first() or IntervalSchedule.objects.create(every=item.every_seconds, period="seconds")
-        PeriodicTask.objects.create(
-            name=item.name,
-            task=item.task,
-            interval=interval,
-            description=item.description,
-            kwargs="{}",
-            enabled=True,
-        )
-        created += 1
-    if created and PeriodicTasks is not None:
-        # Tells a running beat (DatabaseScheduler) to reload its schedule.
-        PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
-    return created
+def install_periodic_tasks(PeriodicTask, IntervalSchedule, PeriodicTasks=None) -> int:
+    return _install(PeriodicTask, IntervalSchedule, PeriodicTasks, tasks=PERIODIC_TASKS)
 
 
 def ensure_schedule() -> int:

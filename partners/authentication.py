@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from partners.addresses import client_address
+from core.addresses import client_address
 from partners.models import ApiClient, PersonalToken
 from partners.tokens import CLIENT_PREFIX, PERSONAL_PREFIX, display_prefix, hash_token
 from partners.twofactor import second_factor_pending

@@ -1,10 +1,10 @@
-"""The sso app's periodic task, installed as a django-celery-beat row by a migration in the same
-way as followups/schedule.py (created when missing, never overwritten)."""
+"""The sso app's periodic task, installed as a django-celery-beat row by a migration with
+core/schedule.py (created when missing, never overwritten)."""
 
 from __future__ import annotations
 
-from followups import schedule as followups_schedule
-from followups.schedule import MINUTE, Periodic
+from core import schedule
+from core.schedule import MINUTE, Periodic
 
 PERIODIC_TASKS = [
     Periodic(
@@ -18,6 +18,6 @@ PERIODIC_TASKS = [
 
 
 def install_periodic_tasks(PeriodicTask, IntervalSchedule, PeriodicTasks=None) -> int:
-    return followups_schedule.install_periodic_tasks(
+    return schedule.install_periodic_tasks(
         PeriodicTask, IntervalSchedule, PeriodicTasks, tasks=PERIODIC_TASKS
     )

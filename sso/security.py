@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from partners.addresses import client_address
+from core.addresses import client_address
 
 logger = logging.getLogger("vru.security")
 WARNINGS = frozenset(

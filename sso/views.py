@@ -27,7 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
 
-from partners.addresses import client_address
+from core.addresses import client_address
 from sso import services
 from sso.models import IdentityProvider
 from sso.oidc import (

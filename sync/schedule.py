@@ -1,11 +1,11 @@
-"""The sync app's periodic tasks, installed as django-celery-beat rows by a migration in the same
-way as followups/schedule.py (created when missing, never overwritten, so an administrator's
+"""The sync app's periodic tasks, installed as django-celery-beat rows by a migration with
+core/schedule.py (created when missing, never overwritten, so an administrator's
 re-timing survives upgrades)."""
 
 from __future__ import annotations
 
-from followups import schedule as followups_schedule
-from followups.schedule import HOUR, MINUTE, Periodic
+from core import schedule
+from core.schedule import HOUR, MINUTE, Periodic
 
 PERIODIC_TASKS = [
     Periodic(
@@ -42,6 +42,6 @@ PERIODIC_TASKS = [
 
 
 def install_periodic_tasks(PeriodicTask, IntervalSchedule, PeriodicTasks=None) -> int:
-    return followups_schedule.install_periodic_tasks(
+    return schedule.install_periodic_tasks(
         PeriodicTask, IntervalSchedule, PeriodicTasks, tasks=PERIODIC_TASKS
     )

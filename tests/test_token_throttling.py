@@ -12,7 +12,7 @@ import pytest
 from django.core.cache import cache
 from django.test import RequestFactory, override_settings
 
-from partners.addresses import client_address
+from core.addresses import client_address
 from tests import factories
 from tests.conftest import Api
 from tests.factories import PASSWORD

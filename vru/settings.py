@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "reports",
     "sso",
     "web",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -189,7 +190,7 @@ PERSONAL_TOKEN_LIFETIME_DAYS = env_int("PERSONAL_TOKEN_LIFETIME_DAYS", 90, minim
 # attempts get 429 for the rest of the window; a valid token is never refused for them.
 TOKEN_FAILURE_LIMIT = env_int("TOKEN_FAILURE_LIMIT", 20, minimum=1)
 TOKEN_FAILURE_WINDOW = env_int("TOKEN_FAILURE_WINDOW", 15 * 60, minimum=1)
-# The client address behind a reverse proxy (partners/addresses.py): the header the proxy sets
+# The client address behind a reverse proxy (core/addresses.py): the header the proxy sets
 # (e.g. X-Forwarded-For) and how many proxies append to it. Unset: REMOTE_ADDR, and no client
 # header is believed.
 TRUSTED_PROXY_HEADER = env_str("TRUSTED_PROXY_HEADER").strip()
@@ -209,7 +210,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_CALLABLE = "partners.views.lockout_response"
 # The same client address as token throttling: REMOTE_ADDR unless TRUSTED_PROXY_HEADER is set.
-AXES_CLIENT_IP_CALLABLE = "partners.addresses.client_address"
+AXES_CLIENT_IP_CALLABLE = "core.addresses.client_address"
 AXES_VERBOSE = False
 
 # Single sign-on with partners' own identity providers (sso/, docs/sso.md): how long a provider's
@@ -363,7 +364,7 @@ REST_FRAMEWORK = {
         "partners.authentication.BearerTokenAuthentication",
         "partners.authentication.VerifiedSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.HasActor"],
+    "DEFAULT_PERMISSION_CLASSES": ["partners.api.permissions.HasActor"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.CursorPagination",

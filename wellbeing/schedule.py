@@ -1,10 +1,10 @@
 """The wellbeing app's periodic task (check-ins' retention, wellbeing/retention.py), installed as a
-django-celery-beat row by a migration in the same way as followups/schedule.py."""
+django-celery-beat row by a migration with core/schedule.py."""
 
 from __future__ import annotations
 
-from followups import schedule as followups_schedule
-from followups.schedule import HOUR, Periodic
+from core import schedule
+from core.schedule import HOUR, Periodic
 
 PERIODIC_TASKS = [
     Periodic(
@@ -17,6 +17,6 @@ PERIODIC_TASKS = [
 
 
 def install_periodic_tasks(PeriodicTask, IntervalSchedule, PeriodicTasks=None) -> int:
-    return followups_schedule.install_periodic_tasks(
+    return schedule.install_periodic_tasks(
         PeriodicTask, IntervalSchedule, PeriodicTasks, tasks=PERIODIC_TASKS
     )

@@ -50,8 +50,8 @@ from cases.search import cases_matching, people_matching
 from core.api.concurrency import expected_version, if_match_version, with_etag
 from core.api.filters import UpdatedSinceFilterSet
 from core.api.pagination import CursorPagination
-from core.api.views import ActorMixin, VisibleListMixin
 from core.errors import NotFound, ValidationFailed
+from partners.api.mixins import ActorMixin, VisibleListMixin
 from partners.models import Partner, User
 
 

@@ -51,9 +51,9 @@ from casework.models import (
 from core.api.concurrency import expected_version, with_etag
 from core.api.filters import UpdatedSinceFilterSet, UtcIsoDateTimeFilter
 from core.api.pagination import CursorPagination
-from core.api.views import ActorMixin, VisibleListMixin
 from core.errors import NotFound, ValidationFailed
 from partners.actor import request_actor
+from partners.api.mixins import ActorMixin, VisibleListMixin
 from partners.models import Partner, User
 
 IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)

@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 
 from core.api.filters import UpdatedSinceFilterSet, UtcIsoDateTimeFilter
 from core.api.pagination import CursorPagination
-from core.api.views import ActorMixin, VisibleListMixin
 from core.errors import NotFound
 from followups import selectors, services
 from followups.api.serializers import (
@@ -23,6 +22,7 @@ from followups.api.serializers import (
 )
 from followups.models import FollowUp, Notification
 from partners.actor import request_actor
+from partners.api.mixins import ActorMixin, VisibleListMixin
 
 
 class FollowUpFilter(UpdatedSinceFilterSet):

@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 
 from cases import access as case_access
 from cases import services as case_services
-from core.api.views import ActorMixin
 from governance import access, services
 from governance.api.serializers import (
     RestrictionReasonSerializer,
@@ -22,6 +21,7 @@ from governance.api.serializers import (
     SubjectAccessStartedSerializer,
     errors,
 )
+from partners.api.mixins import ActorMixin
 
 RESTRICT_REFUSAL = (
     "Only managers can restrict, or lift the restriction of, the processing of a person's data."

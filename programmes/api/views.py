@@ -11,9 +11,9 @@ from cases import access as case_access
 from core.api.concurrency import _ETAG, expected_version, with_etag
 from core.api.filters import UpdatedSinceFilterSet
 from core.api.pagination import CursorPagination
-from core.api.views import ActorMixin, VisibleListMixin
 from core.errors import NotFound, PreconditionFailed, ValidationFailed
 from partners.actor import request_actor
+from partners.api.mixins import ActorMixin, VisibleListMixin
 from partners.models import User
 from programmes import access, selectors, services
 from programmes.api.serializers import (

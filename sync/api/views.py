@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import Access, access_record
-from core.api.views import ActorMixin
 from core.errors import DomainError, ValidationFailed
+from partners.api.mixins import ActorMixin
 from sync import batch, feed, webhooks
 from sync.api.serializers import (
     CasesBatchSerializer,

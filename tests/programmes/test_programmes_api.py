@@ -211,7 +211,7 @@ class TestInstalledProgrammes:
         assert {"divert", "invisible-walls", "street-and-arrow"} <= slugs
 
     def test_seed_demo_is_idempotent(self, db):
-        from core.management.commands.seed_demo import Command  # noqa: F401  (loads)
+        from demo.management.commands.seed_demo import Command  # noqa: F401  (loads)
         from partners.demo import seed_partners
         from programmes.demo import seed_programmes
 

@@ -11,8 +11,7 @@ import pytest
 from django.conf import settings
 
 from audit.models import AccessLog, BreakGlassReview
-from audit.services import break_glass_review
-from casework.services import break_glass_open
+from casework.services import break_glass_open, break_glass_review
 from core.errors import Conflict, NotFound
 from partners.models import Role
 from tests import factories

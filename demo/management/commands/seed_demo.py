@@ -29,7 +29,7 @@ class Command(ServiceCommand):
 
 
 def _domain_seeders():
-    """Each domain adds its own demo data; imported late so the apps stay independent."""
+    """Each app adds its own demo data (its demo.py), in this order."""
     from cases.demo import seed_cases
     from casework.demo import seed_casework
     from followups.demo import seed_followups

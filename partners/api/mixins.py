@@ -1,3 +1,5 @@
+"""The base of every app's API views: they act for the request's actor (partners.actor)."""
+
 from __future__ import annotations
 
 from functools import cached_property

@@ -1,3 +1,5 @@
+"""The API's default permission (REST_FRAMEWORK in vru/settings.py): an actor, with the scope."""
+
 from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
