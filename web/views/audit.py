@@ -22,7 +22,7 @@ from audit.services import Access, access_record, break_glass_review
 from cases import access
 from core.errors import Conflict, NotFound
 from partners.models import User
-from web.forms import AccessLogSearchForm
+from web.forms.audit import AccessLogSearchForm
 from web.pages import page
 from web.selectors import access_log_for_display, case_id_for_reference
 

@@ -27,7 +27,7 @@ from core.errors import (
 )
 from partners.models import Partner
 from web import integrations
-from web.forms import (
+from web.forms.cases import (
     BreakGlassForm,
     CaseSearchForm,
     RevokeForm,

@@ -15,7 +15,7 @@ from casework.vocabularies import ScreeningOutcome, label
 from core.errors import DomainError, PreconditionFailed
 from partners.models import Partner
 from programmes import selectors as programme_selectors
-from web.forms import (
+from web.forms.casework import (
     ActionChangeForm,
     ActionForm,
     ActionStatusForm,

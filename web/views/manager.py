@@ -21,7 +21,7 @@ from followups import selectors as followup_selectors
 from followups.kinds import SUPERVISION_CHECK_IN
 from followups.models import FollowUp
 from partners.models import Membership, TrainingRecord
-from web.forms import BreakGlassDecisionForm
+from web.forms.manager import BreakGlassDecisionForm
 from web.pages import form_error, page
 from web.selectors import visible_cases
 from wellbeing import access as wellbeing_access
