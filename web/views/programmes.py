@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from audit.services import Access, access_record
 from cases import access as case_access
+from cases.selectors import family_in_prison
 from core.errors import Conflict, DomainError, Forbidden, PreconditionFailed
 from programmes import access, selectors, services
 from programmes.config import as_date, programme_fields
@@ -31,7 +32,6 @@ from web.intake_forms import (
     intake_form_class,
 )
 from web.pages import form_error, page
-from web.selectors import family_in_prison
 from web.views.safety import safety_context
 
 BOARD_COLUMNS = [s for s in EnrolmentStatus if s in OPEN]
