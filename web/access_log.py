@@ -76,6 +76,11 @@ ACCESS_ACTIONS = {
     "list_caseload": "Listed their caseload",
     "list_inbox": "Listed the inbox",
     "recheck_eligibility": "Checked eligibility again",
+    "book_session": "Booked the next session",
+    "list_check_ins": "Listed supervision check-ins",
+    "record_check_in": "Recorded a supervision check-in",
+    "sign_off_check_in": "Signed off a supervision check-in",
+    "record_training": "Recorded trauma training",
 }
 ACCESS_RECORDS = {
     "case": "Case",
@@ -95,6 +100,7 @@ ACCESS_RECORDS = {
     "programme": "Programme",
     "subject_access": "Subject access request",
     "referral_upload": "Referral upload",
+    "supervision_check_in": "Supervision check-in",
 }
 
 
