@@ -143,11 +143,3 @@ def access_refused(
         accesses=[Access(object_type, object_id, justification=reason)],
         allowed=False,
     )
-
-
-def break_glass_review(*, actor, event_id, note: str = ""):
-    """Moved to casework.services.break_glass_review (with the rest of break-glass); kept here for
-    the web view that still calls it by this name. To go once that view imports casework's."""
-    from casework.services import break_glass_review as review
-
-    return review(actor=actor, event_id=event_id, note=note)

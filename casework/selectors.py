@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from cases import access as case_access
@@ -24,6 +24,7 @@ from casework.models import (
 )
 from casework.vocabularies import label
 from partners.actor import Actor
+from partners.models import User
 
 
 def chronology(actor: Actor, case: Case, *, log: bool = True) -> list[ChronologyEntry]:
@@ -200,3 +201,92 @@ def unscreened_overdue_referral_ids(now: datetime | None = None) -> QuerySet:
     return Referral.objects.filter(screened_at__isnull=True, screening_due_at__lt=now).values_list(
         "id", "case_id", "screening_due_at"
     )
+
+
+# For the case page and My work.
+
+
+def users_on_case(case: Case) -> QuerySet[User]:
+    """Active staff of the partners that can see the case: who may be named or own an action."""
+    partners = case_access.partners_with_access(case)
+    return (
+        User.objects.filter(is_active=True, membership__partner__in=partners)
+        .select_related("membership__partner")
+        .order_by("membership__partner__name", "full_name")
+    )
+
+
+def chronology_with_amendments(actor: Actor, case: Case) -> list[ChronologyEntry]:
+    """The chronology (logged as listed) with who made each visible correction, and whether the
+    actor may correct each entry (`can_amend`)."""
+    entries = chronology(actor, case)
+    prefetch_related_objects(entries, "amendments__amended_by", "amendments__partner")
+    for e in entries:
+        e.can_amend = access.can_amend_entry(actor, e)
+    return entries
+
+
+def case_actions(actor: Actor, case: Case) -> list[Action]:
+    """The actions on a case the actor may see, open first then by due date, each with whether
+    the actor may change it (`changeable`); logged as listed."""
+    actions = list(
+        actions_with_related(
+            access.actions_visible_to(actor, case).select_related("owner_user")
+        ).order_by("status", "due_date")
+    )
+    for a in actions:
+        a.changeable = access.can_change_action(actor, a)
+    if actions:
+        access.log_records(actor, "action", actions, action="list")
+    return actions
+
+
+def actions_due(actor: Actor, *, limit: int) -> list[Action]:
+    """The actor's own open actions, soonest due first; logged as listed."""
+    actions = list(
+        actions_with_related(
+            access.actions_visible_to(actor).filter(owner_user=actor.user, status="open")
+        ).order_by("due_date")[:limit]
+    )
+    if actions:
+        access.log_records(actor, "action", actions, action="list")
+    return actions
+
+
+def referrals_to_screen(actor: Actor, since: datetime, *, limit: int) -> list[Referral]:
+    """New referrals since `since` on cases the actor's partner works that nobody has screened
+    yet, made by another partner, newest first; logged as seen in the inbox."""
+    if not case_access.writes_case_content(actor):
+        return []
+    referrals = list(
+        access.referrals_visible_to(actor)
+        .filter(
+            case_id__in=case_access.cases_visible_to(actor).values("pk"),
+            screened_at__isnull=True,
+            received_at__gte=since,
+            screening__isnull=True,
+        )
+        .exclude(source_partner=actor.partner)  # ours are in "responses" once answered
+        .select_related("case", "subject", "source_partner")
+        .order_by("-received_at")[:limit]
+    )
+    access.log_records(actor, "referral", referrals, action="list_inbox")
+    return referrals
+
+
+def referrals_screened_by_others(actor: Actor, since: datetime, *, limit: int) -> list[Referral]:
+    """Referrals the actor's partner made that another partner has screened since `since`, on
+    cases the actor can open, latest decision first; logged as seen in the inbox."""
+    referrals = list(
+        access.referrals_visible_to(actor)
+        .filter(
+            source_partner=actor.partner,
+            case_id__in=case_access.cases_visible_to(actor).values("pk"),
+            screening__screened_at__gte=since,
+        )
+        .exclude(screening__partner=actor.partner)
+        .select_related("case", "subject", "screening__partner")
+        .order_by("-screening__screened_at")[:limit]
+    )
+    access.log_records(actor, "referral", referrals, action="list_inbox")
+    return referrals

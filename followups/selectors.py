@@ -50,3 +50,17 @@ def unread_count(user) -> int:
     if user is None:
         return 0
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+# Not yet done: waiting, the assignee told, or escalated.
+OPEN_STATUSES = (FollowUp.Status.PENDING, FollowUp.Status.NOTIFIED, FollowUp.Status.ESCALATED)
+
+
+def open_followups(actor: Actor) -> QuerySet[FollowUp]:
+    """The actor's follow-ups (followups_visible_to) that are not yet done."""
+    return followups_visible_to(actor).filter(status__in=OPEN_STATUSES)
+
+
+def unread_notifications(user) -> QuerySet[Notification]:
+    """A person's own notifications they have not read yet."""
+    return notifications_for(user).filter(read_at__isnull=True)

@@ -20,6 +20,7 @@ from core.errors import NotFound
 from partners.actor import Actor
 from partners.models import User
 from programmes import access
+from programmes.eligibility import seen_by
 from programmes.models import (
     OPEN,
     PLACE_HOLDING,
@@ -131,3 +132,60 @@ def caseload(*, actor: Actor) -> QuerySet[Enrolment]:
     return with_caseload_facts(
         enrolment_list(actor=actor).filter(key_worker_id=actor.user.pk, status__in=OPEN)
     ).order_by("-overdue_check_ins", "next_check_in_at", "referred_at", "id")
+
+
+# For the case page and My work: each list is logged as the actor saw it.
+
+
+def my_caseload(actor: Actor, *, limit: int) -> list[Enrolment]:
+    """The first `limit` of the actor's caseload (see caseload); logged as their caseload listed."""
+    rows = list(caseload(actor=actor)[:limit])
+    access.log_enrolment_access(actor, rows, action="list_caseload")
+    return rows
+
+
+def case_enrolments(actor: Actor, case) -> list[Enrolment]:
+    """The enrolments on a case the actor may see, latest referral first, each with its
+    eligibility as this reader may see it (`seen_eligibility`, programmes.eligibility.seen_by);
+    logged as listed."""
+    enrolments = list(
+        access.enrolments_visible_to(actor)
+        .filter(case=case)
+        .select_related("programme")
+        .order_by("-referred_at")
+    )
+    if enrolments:
+        access.log_enrolment_access(actor, enrolments, action="list")
+    seen = seen_by(actor, enrolments)  # eligibility as this reader may see it
+    for e in enrolments:
+        e.seen_eligibility = seen[e.pk]
+    return enrolments
+
+
+def referrals_decided_since(actor: Actor, since, *, limit: int) -> list[Enrolment]:
+    """Enrolments the actor's partner referred whose status has moved on from referred since
+    `since`, latest change first; logged as seen in the inbox."""
+    enrolments = list(
+        access.enrolments_visible_to(actor)
+        .filter(referred_by_partner=actor.partner, status_changed_at__gte=since)
+        .exclude(status=EnrolmentStatus.REFERRED)
+        .select_related("programme", "person")
+        .order_by("-status_changed_at")[:limit]
+    )
+    access.log_enrolment_access(actor, enrolments, action="list_inbox")
+    return enrolments
+
+
+def enrolments_by_id(actor: Actor, enrolment_ids) -> dict:
+    """{id: enrolment (with its person and programme)} for those of these enrolments the actor
+    may see; logged as listed. One query, however many ids."""
+    if not enrolment_ids:
+        return {}
+    enrolments = {
+        e.pk: e
+        for e in access.enrolments_visible_to(actor)
+        .filter(pk__in=enrolment_ids)
+        .select_related("programme", "person")
+    }
+    access.log_enrolment_access(actor, list(enrolments.values()), action="list")
+    return enrolments

@@ -13,7 +13,7 @@ from django import forms
 from django.utils import timezone
 
 from programmes.config import at_referral, programme_fields
-from web.forms import GovukDateField, GovukDateTimeField
+from web.forms.fields import GovukDateField, GovukDateTimeField
 
 SEP = "__"
 # Friendlier labels for codes the seeded programmes use; anything else is humanised.

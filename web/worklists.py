@@ -1,34 +1,50 @@
-"""The lists on My work that gather from several apps: a coach's caseload, the partner's inbox,
-and what each follow-up is about. Every read goes through the owning app's access functions and
-is access-logged by ids; each list is a fixed number of queries, whatever its length."""
+"""The lists on My work that gather from several apps: the person's notifications, follow-ups
+and actions due, a coach's caseload, the partner's inbox, and what each follow-up is about. The
+reads are the owning apps' selectors, which go through their access functions and log what is
+shown by ids; this module words and links the items. Each list is a fixed number of queries,
+whatever its length."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import access as case_access
-from cases.models import Share
-from casework import access as casework_access
+from cases import selectors as case_selectors
+from casework import selectors as casework_selectors
+from followups import selectors as followup_selectors
 from partners.actor import Actor
-from programmes import access as programme_access
 from programmes import selectors as programme_selectors
 from programmes.models import EnrolmentStatus
 
+# How many of each list My work shows.
+MY_WORK_LIMIT = 10
+CASELOAD_LIMIT = 50
 # The inbox shows what arrived within this many days.
 INBOX_DAYS = 14
 INBOX_LIMIT = 10
 
 
+def my_work_lists(actor: Actor) -> dict:
+    """Notifications, follow-ups and actions due for this person. Titles carry no personal data."""
+    if actor.user is None:
+        return {}
+    notifications = list(followup_selectors.unread_notifications(actor.user)[:MY_WORK_LIMIT])
+    followups = list(followup_selectors.open_followups(actor).order_by("due_at")[:MY_WORK_LIMIT])
+    for f in followups:
+        f.visible_case_id = f.case_id
+    return {
+        "notifications": notifications,
+        "followups": followups,
+        "actions_due": casework_selectors.actions_due(actor, limit=MY_WORK_LIMIT),
+    }
+
+
 def caseload(actor: Actor) -> list:
     """The actor's open enrolments as key worker, with the next check-in and overdue ones."""
-    rows = list(programme_selectors.caseload(actor=actor)[:50])
-    programme_access.log_enrolment_access(actor, rows, action="list_caseload")
-    return rows
+    return programme_selectors.my_caseload(actor, limit=CASELOAD_LIMIT)
 
 
 @dataclass
@@ -41,18 +57,7 @@ class InboxItem:
 
 
 def _shared_with_us(actor: Actor, since: datetime) -> list[InboxItem]:
-    ours = Share.objects.filter(
-        case=OuterRef("pk"), partner=actor.partner, revoked_at__isnull=True, shared_at__gte=since
-    )
-    cases = list(
-        case_access.cases_visible_to(actor)
-        .filter(Exists(ours))
-        .exclude(lead_partner=actor.partner)
-        .annotate(shared_at=Subquery(ours.order_by("-shared_at").values("shared_at")[:1]))
-        .select_related("subject", "lead_partner")
-        .order_by("-shared_at")[:INBOX_LIMIT]
-    )
-    case_access.log_case_list(actor, cases, action="list_inbox")
+    cases = case_selectors.shared_with_partner_since(actor, since, limit=INBOX_LIMIT)
     return [
         InboxItem(
             "shared",
@@ -66,21 +71,7 @@ def _shared_with_us(actor: Actor, since: datetime) -> list[InboxItem]:
 
 def _to_screen(actor: Actor, since: datetime) -> list[InboxItem]:
     """New referrals on cases our partner works that nobody has screened yet."""
-    if not case_access.writes_case_content(actor):
-        return []
-    referrals = list(
-        casework_access.referrals_visible_to(actor)
-        .filter(
-            case_id__in=case_access.cases_visible_to(actor).values("pk"),
-            screened_at__isnull=True,
-            received_at__gte=since,
-            screening__isnull=True,
-        )
-        .exclude(source_partner=actor.partner)  # ours are in "responses" once answered
-        .select_related("case", "subject", "source_partner")
-        .order_by("-received_at")[:INBOX_LIMIT]
-    )
-    casework_access.log_records(actor, "referral", referrals, action="list_inbox")
+    referrals = casework_selectors.referrals_to_screen(actor, since, limit=INBOX_LIMIT)
     return [
         InboxItem(
             "to_screen",
@@ -96,26 +87,8 @@ def _to_screen(actor: Actor, since: datetime) -> list[InboxItem]:
 def _responses(actor: Actor, since: datetime) -> list[InboxItem]:
     """Referrals our partner made that someone has answered: a screening decision on a case we
     can open, or a programme's decision on an enrolment we can see."""
-    referrals = list(
-        casework_access.referrals_visible_to(actor)
-        .filter(
-            source_partner=actor.partner,
-            case_id__in=case_access.cases_visible_to(actor).values("pk"),
-            screening__screened_at__gte=since,
-        )
-        .exclude(screening__partner=actor.partner)
-        .select_related("case", "subject", "screening__partner")
-        .order_by("-screening__screened_at")[:INBOX_LIMIT]
-    )
-    casework_access.log_records(actor, "referral", referrals, action="list_inbox")
-    enrolments = list(
-        programme_access.enrolments_visible_to(actor)
-        .filter(referred_by_partner=actor.partner, status_changed_at__gte=since)
-        .exclude(status=EnrolmentStatus.REFERRED)
-        .select_related("programme", "person")
-        .order_by("-status_changed_at")[:INBOX_LIMIT]
-    )
-    programme_access.log_enrolment_access(actor, enrolments, action="list_inbox")
+    referrals = casework_selectors.referrals_screened_by_others(actor, since, limit=INBOX_LIMIT)
+    enrolments = programme_selectors.referrals_decided_since(actor, since, limit=INBOX_LIMIT)
     return [
         InboxItem(
             "response",
@@ -166,26 +139,10 @@ def name_followup_subjects(actor: Actor, followups) -> None:
     see; nothing otherwise, so a name is shown only to those who may see it. Two queries and the
     log rows, whatever the number."""
     followups = list(followups)
-    enrolment_ids = {f.subject_id for f in followups if f.subject_resource == "enrolment"}
-    enrolments = {}
-    if enrolment_ids:
-        enrolments = {
-            e.pk: e
-            for e in programme_access.enrolments_visible_to(actor)
-            .filter(pk__in=enrolment_ids)
-            .select_related("programme", "person")
-        }
-        programme_access.log_enrolment_access(actor, list(enrolments.values()), action="list")
-    case_ids = {f.case_id for f in followups if f.case_id}
-    cases = {}
-    if case_ids:
-        cases = {
-            c.pk: c
-            for c in case_access.cases_visible_to(actor)
-            .filter(pk__in=case_ids)
-            .select_related("subject")
-        }
-        case_access.log_case_list(actor, list(cases.values()), action="list")
+    enrolments = programme_selectors.enrolments_by_id(
+        actor, {f.subject_id for f in followups if f.subject_resource == "enrolment"}
+    )
+    cases = case_selectors.cases_by_id(actor, {f.case_id for f in followups if f.case_id})
     for f in followups:
         f.enrolment = enrolments.get(f.subject_id) if f.subject_resource == "enrolment" else None
         f.visible_case = cases.get(f.case_id)

@@ -16,7 +16,7 @@ from core.errors import Conflict, NotFound
 from partners.models import Role
 from tests import factories
 from tests.factories import ui_actor
-from web.selectors import ACCESS_ACTIONS
+from web.access_log import ACCESS_ACTIONS
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils.html import format_html
 
 from partners.actor import request_actor
-from web.forms import GovukDateTimeWidget, GovukDateWidget, GovukTimeWidget
+from web.forms.fields import GovukDateTimeWidget, GovukDateWidget, GovukTimeWidget
 
 register = template.Library()
 

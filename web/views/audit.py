@@ -18,13 +18,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit.models import BreakGlassReview
-from audit.services import Access, access_record, break_glass_review
+from audit.services import Access, access_record
 from cases import access
+from cases.selectors import case_id_for_reference
+from casework.services import break_glass_review
 from core.errors import Conflict, NotFound
 from partners.models import User
-from web.forms import AccessLogSearchForm
+from web.access_log import access_log_for_display
+from web.forms.audit import AccessLogSearchForm
 from web.pages import page
-from web.selectors import access_log_for_display, case_id_for_reference
 
 
 def _day_start(day: dt.date) -> dt.datetime:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,10 +15,26 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import access_refused as audit_refused
-from cases import access, agreements, retention, services
-from cases.models import CaseMember, CaseStatus, ConsentRecord, Share
+from cases import access, retention, services
+from cases.models import CaseStatus
+from cases.selectors import (
+    active_break_glass,
+    case_consents,
+    case_id_for_break_glass,
+    case_members,
+    case_people,
+    case_search,
+    case_shares,
+    live_share,
+    relationships_between,
+    share_candidates,
+    visible_cases,
+)
 from casework import access as casework_access
+from casework import selectors as casework_selectors
 from casework import services as casework_services
+from casework.models import EntryKind
+from casework.vocabularies import group, label
 from core.errors import (
     Conflict,
     DomainError,
@@ -25,9 +43,9 @@ from core.errors import (
     PreconditionFailed,
     ValidationFailed,
 )
-from partners.models import Partner
-from web import integrations
-from web.forms import (
+from programmes import selectors as programme_selectors
+from web.access_log import access_log_for_display
+from web.forms.cases import (
     BreakGlassForm,
     CaseSearchForm,
     RevokeForm,
@@ -37,15 +55,6 @@ from web.forms import (
     VoiceForm,
 )
 from web.pages import form_error, page
-from web.selectors import (
-    access_log_for_display,
-    active_break_glass,
-    case_id_for_break_glass,
-    case_people,
-    case_search,
-    relationships_between,
-    visible_cases,
-)
 from web.views.safety import safety_context
 
 PAGE_SIZE = 25
@@ -104,12 +113,12 @@ def _case_context(actor, case) -> dict:
     lead = case.lead_partner_id == actor.partner.pk
     can_change = access.can(actor, case, access.CHANGE)
     can_share = access.can(actor, case, access.SHARE)
-    shares = Share.objects.filter(case=case).select_related("partner", "shared_by", "agreement")
+    shares = case_shares(case)
     people = case_people(actor, case)
     if len(people) > 1:
         access.log_person_access(actor, people[1:], action="list")
     relationships = relationships_between(people)
-    members = {m.person_id: m for m in CaseMember.objects.filter(case=case)}
+    members = case_members(case)
     others = people[1:]
     return {
         "case": case,
@@ -119,11 +128,7 @@ def _case_context(actor, case) -> dict:
         "family_elsewhere": [(p, members[p.pk]) for p in others if not members[p.pk].in_household],
         "relationships": relationships,
         "break_glass": active_break_glass(actor, case),
-        "consents": list(
-            ConsentRecord.objects.filter(case=case)
-            .select_related("person")
-            .order_by("-recorded_at")
-        ),
+        "consents": case_consents(case),
         "is_lead": lead,
         "can_change": can_change,
         "can_share": can_share,
@@ -134,9 +139,51 @@ def _case_context(actor, case) -> dict:
         "live_shares": [s for s in shares if s.active],
         "past_shares": [s for s in shares if not s.active],
         "next_statuses": [(s, CaseStatus(s).label) for s in services.moves_from(case.status)],
-        **integrations.case_sections(actor, case),
+        **_casework_sections(actor, case),
         **safety_context(actor, case.subject, case=case),
     }
+
+
+def _casework_sections(actor, case) -> dict:
+    """The case-work and programme sections of the case page (each read is access-logged)."""
+    entries = casework_selectors.chronology_with_amendments(actor, case)
+    for e in entries:
+        for a in e.amendments.all():
+            a.before = _before(a.previous)
+    adversities = casework_selectors.case_adversities(actor, case)
+    for a in adversities:
+        a.label = label("adversities", a.code)
+        a.group = group("adversities", a.code)
+        a.can_share = a.sensitive and casework_access.can_share_adversity(actor, a)
+    actions = casework_selectors.case_actions(actor, case)
+    referrals = casework_selectors.case_referrals(actor, case)
+    enrolments = programme_selectors.case_enrolments(actor, case)
+    contributor = casework_access.partner_on_case(actor, case)
+    return {
+        "casework": True,
+        "programmes_enabled": True,
+        "entries": entries,
+        "adversities": [a for a in adversities if a.group != "protective"],
+        "strengths": [a for a in adversities if a.group == "protective"],
+        "actions": actions,
+        "referrals": referrals,
+        "enrolments": enrolments,
+        "contributor": contributor,
+        "now": timezone.now(),
+    }
+
+
+def _before(previous: dict) -> dict:
+    """An amendment's previous values, readable."""
+    before = {"body": previous.get("body", "")}
+    if previous.get("kind") in EntryKind.values:
+        before["kind"] = EntryKind(previous["kind"]).label
+    if previous.get("occurred_at"):
+        with contextlib.suppress(TypeError, ValueError):
+            before["occurred_at"] = timezone.localtime(
+                datetime.fromisoformat(previous["occurred_at"])
+            )
+    return before
 
 
 @page(access.reads_case_content)
@@ -290,35 +337,10 @@ def case_status(request, actor, case_id):
     return render(request, "web/case_status.html", {"case": case, "form": form})
 
 
-def _share_candidates(case) -> tuple[list, list]:
-    """The partners the case could be shared with, each with the agreement the share would rely
-    on; and those it cannot be, with the lapsed agreement (if any) that says why."""
-    taken = Share.objects.filter(case=case, revoked_at__isnull=True).values("partner_id")
-    partners = list(
-        Partner.objects.filter(active=True)
-        .exclude(pk=case.lead_partner_id)
-        .exclude(pk__in=taken)
-        .order_by("name")
-    )
-    covering = agreements.covering_each(case.lead_partner, partners)
-    offered, not_offered = [], []
-    for p in partners:
-        agreement, in_force = covering.get(p.pk, (None, False))
-        if in_force:
-            offered.append((p, agreement))
-        else:
-            not_offered.append(
-                (p, f"the agreement “{agreement.name}” {agreements.why_lapsed(agreement)}")
-                if agreement
-                else (p, "no data sharing agreement names both partners")
-            )
-    return offered, not_offered
-
-
 @page(access.writes_case_content)
 def case_share(request, actor, case_id):
     case = access.case_get_for(actor, case_id, access.SHARE, log_as="view")
-    offered, not_offered = _share_candidates(case)
+    offered, not_offered = share_candidates(case)
     form = ShareForm(request.POST or None, partners=offered)
     if request.method == "POST" and form.is_valid():
         partner = next(p for p, _ in offered if p.slug == form.cleaned_data["partner"])
@@ -350,11 +372,7 @@ def case_share(request, actor, case_id):
 @page(access.writes_case_content)
 def case_unshare(request, actor, case_id, partner_slug):
     case = access.case_get_for(actor, case_id, access.SHARE, log_as="view")
-    share = (
-        Share.objects.filter(case=case, partner__slug=partner_slug, revoked_at__isnull=True)
-        .select_related("partner")
-        .first()
-    )
+    share = live_share(case, partner_slug)
     if share is None:
         return render(request, "core/404.html", status=404)
     form = RevokeForm(request.POST or None)

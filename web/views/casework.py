@@ -11,11 +11,12 @@ from django.utils import timezone
 from cases import access as case_access
 from casework import access, services
 from casework.models import ScreeningDecision, ScreeningStatus
+from casework.selectors import users_on_case
 from casework.vocabularies import ScreeningOutcome, label
 from core.errors import DomainError, PreconditionFailed
 from partners.models import Partner
 from programmes import selectors as programme_selectors
-from web.forms import (
+from web.forms.casework import (
     ActionChangeForm,
     ActionForm,
     ActionStatusForm,
@@ -24,7 +25,6 @@ from web.forms import (
     EntryForm,
     ScreeningForm,
 )
-from web.integrations import users_on_case
 from web.pages import form_error, page
 
 

@@ -9,10 +9,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import access
+from cases.selectors import visible_cases
 from partners.middleware import idle_seconds_left
-from web import integrations, worklists
+from web import worklists
 from web.pages import page
-from web.selectors import visible_cases
 
 LIMIT = 20
 
@@ -37,7 +37,7 @@ def my_work(request, actor):
         "partner_led": partner_led,
         "shared": shared,
         "now": now,
-        **integrations.my_work_extras(actor, {c.pk for c in shown}),
+        **worklists.my_work_lists(actor),
         # A coach's or mentor's own enrolments, and what arrived for the partner lately.
         "caseload": worklists.caseload(actor),
         **worklists.inbox(actor, now),

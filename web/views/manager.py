@@ -12,6 +12,7 @@ from django.utils import timezone
 from audit.services import Access, access_record
 from cases import access
 from cases.models import CaseStatus
+from cases.selectors import visible_cases
 from casework import access as casework_access
 from casework import selectors as casework_selectors
 from casework import services as casework_services
@@ -19,15 +20,11 @@ from casework.vocabularies import label
 from core.errors import DomainError
 from followups import selectors as followup_selectors
 from followups.kinds import SUPERVISION_CHECK_IN
-from followups.models import FollowUp
 from partners.models import Membership, TrainingRecord
-from web.forms import BreakGlassDecisionForm
+from web.forms.manager import BreakGlassDecisionForm
 from web.pages import form_error, page
-from web.selectors import visible_cases
 from wellbeing import access as wellbeing_access
 from wellbeing import selectors as wellbeing_selectors
-
-OPEN_FOLLOWUPS = (FollowUp.Status.PENDING, FollowUp.Status.NOTIFIED, FollowUp.Status.ESCALATED)
 
 
 @page(access.oversees_partner)
@@ -68,8 +65,8 @@ def staff(request, actor):
         latest.setdefault(record.user_id, record)
     checkins: dict = {}
     for f in (
-        followup_selectors.followups_visible_to(actor)
-        .filter(kind=SUPERVISION_CHECK_IN, status__in=OPEN_FOLLOWUPS)
+        followup_selectors.open_followups(actor)
+        .filter(kind=SUPERVISION_CHECK_IN)
         .order_by("due_at")
     ):
         checkins.setdefault(f.assignee_user_id, f)

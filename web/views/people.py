@@ -11,11 +11,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from cases import access, services
+from cases.selectors import case_people
 from casework import access as casework_access
 from core.errors import DomainError, PreconditionFailed
-from web.forms import ConsentForm, HouseholdMemberForm, PersonDetailsForm, RelationshipForm
+from web.forms.people import ConsentForm, HouseholdMemberForm, PersonDetailsForm, RelationshipForm
 from web.pages import form_error, page
-from web.selectors import case_people
 from web.views.safety import safety_context
 
 

@@ -13,12 +13,14 @@ from django.views.decorators.http import require_POST
 
 from audit.services import Access, access_record
 from cases import access as case_access
+from cases.selectors import family_in_prison
 from core.errors import Conflict, DomainError, Forbidden, PreconditionFailed
 from programmes import access, selectors, services
 from programmes.config import as_date, programme_fields
 from programmes.eligibility import age_on, checked_at, eligibility_headline, evaluate, seen_by
 from programmes.models import CLOSED, OPEN, Attendance, EnrolmentStatus
-from web.forms import BookSessionForm, MilestoneForm, SessionForm, _radio
+from web.forms.fields import radio
+from web.forms.programmes import BookSessionForm, MilestoneForm, SessionForm
 from web.intake_forms import (
     PROGRAMME,
     REFERRER,
@@ -30,7 +32,6 @@ from web.intake_forms import (
     intake_form_class,
 )
 from web.pages import form_error, page
-from web.selectors import family_in_prison
 from web.views.safety import safety_context
 
 BOARD_COLUMNS = [s for s in EnrolmentStatus if s in OPEN]
@@ -209,7 +210,7 @@ def offer_next(request, actor, slug):
 
 
 class TransitionForm(forms.Form):
-    to = _radio([], "What happens next?", error_messages={"required": "Select what happens next"})
+    to = radio([], "What happens next?", error_messages={"required": "Select what happens next"})
     reason = forms.CharField(
         label="Reason",
         help_text="Needed when someone is found ineligible, withdraws or declines, or is offered "

@@ -11,11 +11,11 @@ from django.shortcuts import redirect, render
 
 from cases import access
 from cases.matching import find_matches
+from cases.selectors import siblings_of
 from casework import services as casework_services
 from core.errors import Conflict, NotFound, ValidationFailed
-from web.forms import CaseworkReferralForm, ReferralDetailsForm
+from web.forms.referrals import CaseworkReferralForm, ReferralDetailsForm
 from web.pages import form_error, page
-from web.selectors import siblings_of
 
 FIELD_ERRORS = {
     "identifiers": "identifier_value",

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from cases import access, retention
 from core.errors import Conflict, NotFound, ValidationFailed
-from web.forms import DisposeForm, LegalHoldForm, RetentionExtendForm
+from web.forms.retention import DisposeForm, LegalHoldForm, RetentionExtendForm
 from web.pages import form_error, page
 
 

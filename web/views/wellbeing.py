@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from audit.services import Access, access_record
 from core.errors import Conflict, ValidationFailed
 from web import reports as report_pages
-from web.forms import CheckInForm, TrainingRecordForm
+from web.forms.wellbeing import CheckInForm, TrainingRecordForm
 from web.pages import form_error, page
 from wellbeing import access, selectors, services
 from wellbeing.reports import ON_TIME_COLUMNS, SUPPORT_COLUMNS, team_figures
