@@ -144,7 +144,7 @@ def break_glass(request, actor):
 @require_POST
 @page(access.reviews_access)
 def break_glass_reviewed(request, actor, event_id):
-    """Mark one use of break-glass access as reviewed (audit.access decides who may)."""
+    """Mark one use of break-glass access as reviewed (casework.access decides who may)."""
     form = BreakGlassReviewForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
