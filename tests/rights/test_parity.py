@@ -428,7 +428,8 @@ def _web_request(scene: Scene, browser: Browser):
     if op == "screen_referral":
         return browser.post(
             f"/referrals/{place.referral_id}/screen/",
-            {"outcome": "early_help", "reasons": "Agreed together."},
+            # The web asks which partner does early help; a programme referral asks nothing more.
+            {"outcome": "programme_referral", "reasons": "Agreed together."},
         )
     if op == "refer_programme":
         return browser.post(f"{base}/programmes/divert/refer/", {"cohort": "care_leaver"})
